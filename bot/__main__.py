@@ -1,0 +1,169 @@
+"""Command line: ``studybot [console|bank|db] ...`` (also ``python -m bot``).
+
+With no arguments it runs the terminal adapter on the default SQLite file, so
+a fresh clone can try the bot with no chat account and no token.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+import threading
+from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
+from typing import TextIO
+
+from bot import __version__
+from bot.adapters.terminal import Console, TerminalPlatform
+from bot.adapters.terminal.platform import PLATFORM
+from bot.app import BankError, build_runtime
+from bot.bank.commands import run_check, run_stats
+from bot.config import ConfigError, Settings, load_settings
+from bot.storage import Database, SqliteStore
+from bot.storage.database import apply_migrations, migrations, schema_version
+
+log = logging.getLogger("studybot")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="studybot", description="Daily ML-interview questions for chat teams."
+    )
+    parser.add_argument("--version", action="version", version=f"studybot {__version__}")
+    parser.add_argument("--config", type=Path, help="config file (default: config/studybot.toml)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log at DEBUG level")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    console = commands.add_parser("console", help="run the bot in this terminal (the default)")
+    console.add_argument("--user", help="who you are to start with (switch later with /as NAME)")
+
+    bank = commands.add_parser("bank", help="check or describe the question bank")
+    bank_cmds = bank.add_subparsers(dest="bank_command", metavar="ACTION", required=True)
+    check = bank_cmds.add_parser("check", help="validate every question pack; non-zero exit on problems")
+    check.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    bank_cmds.add_parser("stats", help="counts by topic, difficulty and kind")
+    bank_cmds.add_parser("reports", help="open reports of wrong or unclear questions")
+
+    db = commands.add_parser("db", help="database maintenance")
+    db_cmds = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
+    db_cmds.add_parser("migrate", help="bring the schema up to date")
+    db_cmds.add_parser("status", help="show the schema version")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings(args.config)
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    command = args.command or "console"
+    quiet_default = logging.WARNING if command == "console" else logging.INFO
+    configured = getattr(logging, settings.logging.level)
+    level = logging.DEBUG if args.verbose else max(configured, quiet_default)
+    logging.basicConfig(
+        level=level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    logging.getLogger("apscheduler").setLevel(max(level, logging.WARNING))
+    try:
+        if command == "console":
+            return asyncio.run(run_console(settings, args.user))
+        if command == "bank":
+            return _bank(settings, args.bank_command, args)
+        if command == "db":
+            return asyncio.run(_db(settings, args.db_command))
+    except BankError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        print(f"{exc}; fix them (studybot bank check) and start again", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return 2  # pragma: no cover - argparse rejects other commands
+
+
+def _bank(settings: Settings, action: str, args: argparse.Namespace) -> int:
+    dirs = settings.bank.all_dirs
+    if action == "check":
+        return run_check(dirs, strict=args.strict, out=sys.stdout)
+    if action == "stats":
+        return run_stats(dirs, out=sys.stdout)
+    return asyncio.run(_reports(settings))
+
+
+async def _reports(settings: Settings) -> int:
+    async with Database(settings.database_path) as db:
+        reports = await SqliteStore(db).open_reports()
+    if not reports:
+        print("no open question reports")
+    for r in reports:
+        where = f" in {r.space}" if r.space else ""
+        print(f"#{r.id}\t{r.question_id}\t{r.created_at:%Y-%m-%d}\t{r.reporter}{where}: {r.reason}")
+    return 0
+
+
+async def _db(settings: Settings, action: str) -> int:
+    db = Database(settings.database_path)
+    await db.open(migrate=False)
+    try:
+        conn = db.reader
+        if action == "migrate":
+            applied = await apply_migrations(conn)
+            print(f"applied {len(applied)} migration(s): {', '.join(applied) or 'none needed'}")
+        version = await schema_version(conn)
+        newest = migrations()[-1].version
+        print(f"{settings.database_path}: schema version {version} (newest {newest})")
+        return 0 if version == newest else 1
+    finally:
+        await db.close()
+
+
+async def _stdin_lines(stream: TextIO) -> AsyncIterator[str]:
+    """Lines from a daemon thread, so a blocked read never holds up exit."""
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[str | None] = asyncio.Queue()
+
+    def pump() -> None:
+        for line in stream:
+            loop.call_soon_threadsafe(queue.put_nowait, line)
+        loop.call_soon_threadsafe(queue.put_nowait, None)
+
+    threading.Thread(target=pump, name="stdin", daemon=True).start()
+    while (line := await queue.get()) is not None:
+        yield line
+
+
+def _write(text: str) -> None:
+    print(text, flush=True)
+
+
+async def run_console(
+    settings: Settings, user: str | None, stdin: TextIO | None = None
+) -> int:
+    stream = stdin or sys.stdin
+    interactive = stream.isatty()
+    runtime = await build_runtime(settings)
+    runtime.platforms[PLATFORM] = TerminalPlatform(_write)
+    async with runtime:
+        await runtime.start()
+        console = Console(
+            runtime.services,
+            _write,
+            user_name=user or settings.terminal.user,
+            space=settings.terminal.space,
+            channel_name=settings.terminal.channel,
+        )
+        if interactive:
+            _write(
+                f"studybot {__version__} — {len(runtime.services.bank)} questions, "
+                f"database {settings.database_path}. Type /help; Ctrl-D quits."
+            )
+        await console.run(_stdin_lines(stream), echo=not interactive)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

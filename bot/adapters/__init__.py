@@ -1,0 +1,1 @@
+"""Chat-platform adapters: parse input, call the services, render output."""

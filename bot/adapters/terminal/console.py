@@ -1,0 +1,276 @@
+"""The terminal front end: one line in, one reply out.
+
+Reads commands shaped like the Discord ones (``/daily setup 09:00 Europe/Berlin``)
+and single letters as answers. Everyone at the terminal counts as a server
+admin. Input may be piped, so every reply is plain text and end of input
+means a clean exit.
+"""
+
+from __future__ import annotations
+
+import logging
+import shlex
+from collections.abc import AsyncIterable, Awaitable, Callable
+from dataclasses import dataclass
+
+from bot.adapters.terminal import render
+from bot.adapters.terminal.platform import PLATFORM
+from bot.app import Services
+from bot.core.errors import UserError
+from bot.core.models import ChannelRef, Period, Scope, UserRef
+from bot.core.questions import LETTERS
+
+log = logging.getLogger(__name__)
+
+HELP = """\
+Commands (everyone at the terminal is an admin):
+  /daily setup TIME [TIMEZONE] [reveal=30m] [days=weekdays] [topics=a,b] [difficulty=easy]
+                         schedule the daily question, e.g. /daily setup 09:30 Europe/Berlin
+  /daily show            this channel's schedule        /daily pause | resume | remove
+  /daily now             post a question now            /daily reveal   end the open round now
+  /daily recap on|off    weekly recap                   /daily reports  open question reports
+  a, b, c, d, e          answer the open question as the current user
+  /leaderboard [week|month|all] [server|channel|group|groups] [GROUP]
+  /streak [NAME]         streak and accuracy            /stats [NAME]   points and streak
+  /topics                topics in the question bank
+  /group create|join|leave NAME, /group list, /group mine
+  /report QUESTION-ID REASON   flag a wrong or unclear question
+  /as NAME               act as another user            /whoami
+  /help                  this text                      /quit           leave (or end of input)"""
+
+Handler = Callable[[list[str]], Awaitable[str | None]]
+
+
+@dataclass
+class Console:
+    services: Services
+    write: Callable[[str], None]
+    user_name: str = "you"
+    space: str = "terminal"
+    channel_name: str = "console"
+
+    @property
+    def channel(self) -> ChannelRef:
+        return ChannelRef(PLATFORM, self.space, self.channel_name)
+
+    @property
+    def user(self) -> UserRef:
+        return UserRef(PLATFORM, self.user_name.casefold(), self.user_name)
+
+    async def run(self, lines: AsyncIterable[str], *, echo: bool = False) -> None:
+        async for raw in lines:
+            line = raw.strip()
+            if not line:
+                continue
+            if echo:
+                self.write(f"[{self.user_name}] > {line}")
+            if not await self.handle(line):
+                break
+
+    async def handle(self, line: str) -> bool:
+        """Run one line; False means the user asked to quit."""
+        try:
+            words = shlex.split(line)
+        except ValueError:
+            self.write("unbalanced quotes; close the quote and try again")
+            return True
+        if not words:
+            return True
+        head = words[0].lower()
+        if head in {"/quit", "/exit"}:
+            return False
+        try:
+            reply = await self._dispatch(head, words[1:], line)
+        except UserError as exc:
+            reply = f"error: {exc}"
+        except Exception:
+            log.exception("command failed: %s", line)
+            reply = "something went wrong; the details are in the log"
+        if reply:
+            self.write(reply)
+        return True
+
+    async def _dispatch(self, head: str, args: list[str], line: str) -> str | None:
+        if len(head) == 1 and head in LETTERS:
+            return await self._answer(head)
+        handlers: dict[str, Handler] = {
+            "/help": self._help,
+            "/daily": self._daily,
+            "/leaderboard": self._leaderboard,
+            "/streak": self._streak,
+            "/stats": self._stats,
+            "/topics": self._topics,
+            "/group": self._group,
+            "/report": self._report,
+            "/as": self._as,
+            "/whoami": self._whoami,
+        }
+        handler = handlers.get(head)
+        if handler is None:
+            if head.startswith("/"):
+                return f"unknown command {head}; type /help for the list"
+            return "answer with a single letter (a-e) or type /help"
+        return await handler(args)
+
+    async def _help(self, args: list[str]) -> str:
+        return HELP
+
+    async def _answer(self, letter: str) -> str:
+        round_ = await self.services.rounds.open_round(self.channel)
+        if round_ is None:
+            return "there is no open question; start one with /daily now"
+        result = await self.services.rounds.answer(round_.id, self.user, letter)
+        return render.answer(result, round_.timezone)
+
+    async def _daily(self, args: list[str]) -> str | None:
+        if not args:
+            return "usage: /daily setup|show|pause|resume|remove|now|reveal|recap|reports (see /help)"
+        sub, rest = args[0].lower(), args[1:]
+        schedules, rounds = self.services.schedules, self.services.rounds
+        if sub == "setup":
+            return await self._setup(rest)
+        if sub == "show":
+            s = await schedules.get(self.channel)
+            return render.schedule(s, schedules.next_post(s))
+        if sub in {"pause", "resume"}:
+            await schedules.set_paused(self.channel, sub == "pause")
+            return f"daily question {'paused' if sub == 'pause' else 'resumed'}"
+        if sub == "remove":
+            await schedules.remove(self.channel)
+            return "daily question removed from this channel (scores and streaks are kept)"
+        if sub == "now":
+            await rounds.post_now(self.channel)
+            return None  # the platform already printed the question
+        if sub == "reveal":
+            await rounds.reveal_now(self.channel)
+            return None
+        if sub == "recap":
+            if not rest or rest[0].lower() not in {"on", "off"}:
+                return "usage: /daily recap on|off"
+            await schedules.set_recap(self.channel, rest[0].lower() == "on")
+            return f"weekly recap turned {rest[0].lower()}"
+        if sub == "reports":
+            reports = await self.services.reports.open_reports(self.channel.space_key)
+            if not reports:
+                return "no open question reports"
+            return "\n".join(f"#{r.id} {r.question_id} — {r.reason} (by {r.reporter})" for r in reports)
+        return f"unknown /daily subcommand '{sub}'; see /help"
+
+    async def _setup(self, args: list[str]) -> str:
+        positional = [a for a in args if "=" not in a]
+        options: dict[str, str] = {}
+        for arg in args:
+            if "=" in arg:
+                key, _, value = arg.partition("=")
+                options[key.lower().replace("-", "_")] = value
+        allowed = {"reveal", "reveal_after", "days", "topics", "difficulty", "timezone", "tz"}
+        unknown = sorted(set(options) - allowed)
+        if unknown:
+            return f"unknown option {', '.join(unknown)}; use reveal=, days=, topics=, difficulty="
+        if not positional or len(positional) > 2:
+            return "usage: /daily setup TIME [TIMEZONE] [reveal=30m] [days=weekdays] [topics=a,b] [difficulty=easy]"
+        saved = await self.services.schedules.setup(
+            self.channel,
+            at=positional[0],
+            timezone=positional[1] if len(positional) > 1 else options.get("timezone") or options.get("tz"),
+            reveal_after=options.get("reveal") or options.get("reveal_after"),
+            days=options.get("days"),
+            topics=options.get("topics"),
+            difficulty=options.get("difficulty"),
+        )
+        return "scheduled.\n" + render.schedule(saved, self.services.schedules.next_post(saved))
+
+    async def _leaderboard(self, args: list[str]) -> str:
+        period, scope, rest = Period.WEEK, Scope.SPACE, []
+        show_groups = False
+        for arg in args:
+            word = arg.lower()
+            if word in {p.value for p in Period}:
+                period = Period(word)
+            elif word in {"server", "space"}:
+                scope = Scope.SPACE
+            elif word == "channel":
+                scope = Scope.CHANNEL
+            elif word == "group":
+                scope = Scope.GROUP
+            elif word == "groups":
+                show_groups = True
+            else:
+                rest.append(arg)
+        boards = self.services.boards
+        if show_groups:
+            return render.groups_board(await boards.group_ranking(self.channel, period))
+        if rest and scope is not Scope.GROUP:
+            return f"'{' '.join(rest)}' is not a period or scope; use week|month|all and server|channel|group"
+        board = await boards.leaderboard(self.channel, self.user, period, scope, " ".join(rest) or None)
+        return render.leaderboard(board, self.user_name)
+
+    def _someone(self, args: list[str]) -> UserRef:
+        if not args:
+            return self.user
+        name = " ".join(args)
+        return UserRef(PLATFORM, name.casefold(), name)
+
+    async def _streak(self, args: list[str]) -> str:
+        return render.streak(await self.services.boards.streak(self.channel, self._someone(args)))
+
+    async def _stats(self, args: list[str]) -> str:
+        who = self._someone(args)
+        boards = self.services.boards
+        lines = [render.streak(await boards.streak(self.channel, who))]
+        for period in Period:
+            board = await boards.leaderboard(self.channel, who, period, Scope.SPACE)
+            row = board.caller
+            lines.append(
+                f"  {period.value:<5}: " + (f"{row.points} pts, rank {row.rank}" if row else "no points")
+            )
+        return "\n".join(lines)
+
+    async def _topics(self, args: list[str]) -> str:
+        bank = self.services.bank
+        lines = [f"{len(bank)} questions:"]
+        for topic in bank.topics():
+            lines.append(f"  {topic:<28} {len(bank.filter(topics=[topic]))}")
+        return "\n".join(lines)
+
+    async def _group(self, args: list[str]) -> str:
+        if not args:
+            return "usage: /group create|join|leave NAME, /group list, /group mine"
+        sub, name = args[0].lower(), " ".join(args[1:])
+        groups, space = self.services.groups, self.channel.space_key
+        if sub == "list":
+            found = await groups.list(space)
+            if not found:
+                return "no study groups yet; create one with /group create NAME"
+            return "\n".join(f"  {g.name} ({g.members} members)" for g in found)
+        if sub == "mine":
+            mine = await groups.mine(space, self.user)
+            return ", ".join(g.name for g in mine) if mine else "you are in no group"
+        if sub in {"create", "join", "leave"} and not name:
+            return f"usage: /group {sub} NAME"
+        if sub == "create":
+            group = await groups.create(space, name, self.user)
+            return f"created group {group.name}; you are its first member"
+        if sub == "join":
+            group = await groups.join(space, name, self.user)
+            return f"you joined {group.name}"
+        if sub == "leave":
+            group = await groups.leave(space, name, self.user)
+            return f"you left {group.name}"
+        return f"unknown /group subcommand '{sub}'; use create, join, leave, list or mine"
+
+    async def _report(self, args: list[str]) -> str:
+        if len(args) < 2:
+            return "usage: /report QUESTION-ID REASON (the id is shown under each question)"
+        report = await self.services.reports.report(self.channel, self.user, args[0], " ".join(args[1:]))
+        return f"thanks — report #{report.id} on {report.question_id} is filed for the maintainers"
+
+    async def _as(self, args: list[str]) -> str:
+        name = " ".join(args).strip()
+        if not 1 <= len(name) <= 32 or not name.replace(" ", "").replace("_", "").replace("-", "").isalnum():
+            return "usage: /as NAME (1-32 letters, digits, spaces, - or _)"
+        self.user_name = name
+        return f"you are now {name}"
+
+    async def _whoami(self, args: list[str]) -> str:
+        return f"you are {self.user_name}"

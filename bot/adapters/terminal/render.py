@@ -1,0 +1,130 @@
+"""Plain-text rendering of domain results for the terminal."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot.core.models import (
+    AnswerOutcome,
+    AnswerResult,
+    GroupRow,
+    Leaderboard,
+    Recap,
+    RevealSummary,
+    Round,
+    Schedule,
+    ScoreRow,
+    StreakView,
+)
+from bot.core.timeutil import format_duration, format_weekdays, zone
+
+
+def when(instant: datetime, tz_name: str) -> str:
+    return instant.astimezone(zone(tz_name)).strftime("%Y-%m-%d %H:%M %Z")
+
+
+def question(round_: Round) -> str:
+    q = round_.question
+    lines = [
+        f"── Daily question #{round_.id} · {q.topic} · {q.difficulty.value} ──",
+        q.prompt,
+        *(f"  {letter}) {text}" for letter, text in zip(q.letters(), q.choices, strict=True)),
+        f"Answer with {'/'.join(q.letters())} — revealed at {when(round_.reveals_at, round_.timezone)}"
+        f"  (question id: {q.id})",
+    ]
+    return "\n".join(lines)
+
+
+def reveal(summary: RevealSummary) -> str:
+    q = summary.round.question
+    share = f"{summary.share_correct:.0%}" if summary.total else "n/a"
+    votes = "  ".join(f"{letter}: {n}" for letter, n in summary.counts.items())
+    lines = [
+        f"── Reveal #{summary.round.id} ──",
+        f"Correct answer: {q.answer}) {q.correct_text}",
+        q.explanation,
+        f"Votes: {votes}   ({summary.total} answers, {share} correct)",
+    ]
+    if summary.first_correct:
+        lines.append("First correct: " + ", ".join(summary.first_correct))
+    if summary.streaks:
+        lines.append("On a streak: " + ", ".join(f"{n} ({d} days)" for n, d in summary.streaks))
+    return "\n".join(lines)
+
+
+def answer(result: AnswerResult, tz_name: str) -> str:
+    reveal_at = when(result.reveals_at, tz_name) if result.reveals_at else "soon"
+    match result.outcome:
+        case AnswerOutcome.ACCEPTED:
+            return f"Locked in: {result.choice} — the answer is revealed at {reveal_at}"
+        case AnswerOutcome.ALREADY_ANSWERED:
+            return f"You already answered {result.choice}; the first answer counts."
+        case AnswerOutcome.CLOSED:
+            return "Answering is closed for this round."
+        case AnswerOutcome.INVALID_CHOICE:
+            return f"That is not an option; answer with one of {', '.join(result.allowed)}."
+        case AnswerOutcome.UNKNOWN_ROUND:
+            return "There is no such round."
+    return str(result.outcome)  # pragma: no cover
+
+
+def _row(row: ScoreRow) -> str:
+    return f"{row.rank:>3}. {row.name:<20} {row.points:>5} pts  {row.correct}/{row.answered} correct"
+
+
+def leaderboard(board: Leaderboard, caller: str) -> str:
+    lines = [board.title or "Leaderboard"]
+    if not board.rows:
+        lines.append("  nobody has scored yet in this period")
+    lines.extend(_row(r) for r in board.rows)
+    if board.caller is not None and all(r.user_id != board.caller.user_id for r in board.rows):
+        lines.append("  ...")
+        lines.append(_row(board.caller) + "  (you)")
+    elif board.caller is None:
+        lines.append(f"  {caller}: no points yet in this period")
+    return "\n".join(lines)
+
+
+def groups_board(rows: list[GroupRow]) -> str:
+    if not rows:
+        return "No study groups yet; create one with /group create NAME"
+    lines = ["Groups — points per active member (total)"]
+    lines.extend(
+        f"{r.rank:>3}. {r.group.name:<20} {r.per_active_member:>7.1f}  ({r.total} pts, "
+        f"{r.active_members}/{r.group.members} active)"
+        for r in rows
+    )
+    return "\n".join(lines)
+
+
+def streak(v: StreakView) -> str:
+    text = (
+        f"{v.user_name}: current streak {v.current}, best {v.best}, "
+        f"freezes {v.freezes}, accuracy {v.accuracy:.0%} ({v.correct}/{v.answered})"
+    )
+    if v.frozen_days:
+        text += f" — {v.frozen_days} missed day(s) covered by freezes"
+    return text
+
+
+def schedule(s: Schedule, next_post: datetime | None) -> str:
+    lines = [
+        f"Daily question at {s.post_time:%H:%M} {s.timezone} on {format_weekdays(s.weekdays)}, "
+        f"revealed after {format_duration(s.reveal_after)}",
+        f"Topics: {', '.join(s.topics) or 'all'} · difficulty: {s.difficulty or 'any'} · "
+        f"weekly recap: {'on' if s.recap else 'off'}",
+        "Status: " + ("paused" if s.paused else f"next post {when(next_post, s.timezone)}" if next_post else "active"),
+    ]
+    if s.failing:
+        lines.append(f"Last post FAILED: {s.failing}")
+    return "\n".join(lines)
+
+
+def recap(r: Recap) -> str:
+    lines = [f"── Weekly recap ({r.week_key.removeprefix('w')}, {r.rounds} rounds) ──"]
+    lines.extend(_row(row) for row in r.leaderboard.rows)
+    if not r.leaderboard.rows:
+        lines.append("  nobody scored this week")
+    if r.top_streaks:
+        lines.append("Streaks: " + ", ".join(f"{n} ({d})" for n, d in r.top_streaks))
+    return "\n".join(lines)

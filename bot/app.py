@@ -1,0 +1,166 @@
+"""The composition root: builds the database, store, bank, scheduler and
+services, and tears them down in reverse order.
+
+Adapters receive a ready :class:`Services` and register their platform in
+``platforms`` before :meth:`Runtime.start`, because start-up recovery may
+already post (a late daily question) or reveal (an overdue round).
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC
+from typing import Any
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot.bank import QuestionBank, load_bank
+from bot.config import Settings
+from bot.core.clock import SystemClock
+from bot.core.community import GroupService, ReportService
+from bot.core.leaderboards import LeaderboardService
+from bot.core.ports import Clock, Platform
+from bot.core.recap import RecapService
+from bot.core.recovery import recover
+from bot.core.rounds import RoundService
+from bot.core.schedules import ScheduleService
+from bot.core.settings import GameSettings
+from bot.scheduling import ApsJobScheduler
+from bot.storage import Database, SqliteStore
+
+log = logging.getLogger(__name__)
+
+
+class BankError(Exception):
+    """The question bank has errors; ``problems`` lists every one."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__(f"the question bank has {len(problems)} problem(s)")
+        self.problems = problems
+
+
+def load_question_bank(settings: Settings) -> QuestionBank:
+    result = load_bank(settings.bank.all_dirs)
+    if not result.ok:
+        raise BankError([str(p) for p in result.problems if p.severity == "error"])
+    return QuestionBank(result.questions)
+
+
+@dataclass
+class Services:
+    """Everything an adapter may call."""
+
+    rounds: RoundService
+    schedules: ScheduleService
+    boards: LeaderboardService
+    groups: GroupService
+    reports: ReportService
+    recaps: RecapService
+    bank: QuestionBank
+    clock: Clock
+    settings: GameSettings
+
+
+@dataclass
+class Runtime:
+    db: Database
+    store: SqliteStore
+    scheduler: AsyncIOScheduler
+    jobs: ApsJobScheduler
+    services: Services
+    platforms: dict[str, Platform] = field(default_factory=dict)
+    started: bool = False
+
+    async def start(self) -> None:
+        self.scheduler.start()
+        self.started = True
+        await recover(
+            store=self.store, rounds=self.services.rounds, scheduler=self.jobs,
+            clock=self.services.clock, settings=self.services.settings,
+        )
+
+    async def close(self) -> None:
+        if self.started:
+            self.scheduler.shutdown(wait=False)
+            self.started = False
+        await self.services.rounds.close()
+        await self.db.close()
+
+    async def __aenter__(self) -> Runtime:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+
+def _logged(name: str, fn: Callable[[int], Awaitable[Any]]) -> Callable[[int], Awaitable[None]]:
+    """Wrap a job so a failure is logged with its traceback and the job stays scheduled."""
+
+    async def run(target_id: int) -> None:
+        try:
+            await fn(target_id)
+        except Exception:
+            log.exception("%s job for %s failed", name, target_id)
+
+    run.__name__ = f"{name}_job"
+    return run
+
+
+async def build_runtime(
+    settings: Settings,
+    *,
+    bank: QuestionBank | None = None,
+    clock: Clock | None = None,
+    rng: random.Random | None = None,
+) -> Runtime:
+    """Open everything; the caller registers platforms, then calls ``start()``."""
+    bank = bank if bank is not None else load_question_bank(settings)
+    clock = clock or SystemClock()
+    game = settings.game_settings()
+    db = await Database(
+        settings.database_path,
+        synchronous=settings.database.synchronous,
+        busy_timeout_ms=settings.database.busy_timeout_ms,
+    ).open()
+    store = SqliteStore(db)
+    scheduler = AsyncIOScheduler(timezone=UTC)
+    platforms: dict[str, Platform] = {}
+    holder: dict[str, Services] = {}
+
+    async def post(schedule_id: int) -> None:
+        await holder["s"].rounds.post_scheduled(schedule_id)
+
+    async def reveal(round_id: int) -> None:
+        await holder["s"].rounds.reveal(round_id)
+
+    async def recap(schedule_id: int) -> None:
+        await holder["s"].recaps.post_recap(schedule_id)
+
+    jobs = ApsJobScheduler(
+        scheduler,
+        on_post=_logged("post", post),
+        on_reveal=_logged("reveal", reveal),
+        on_recap=_logged("recap", recap),
+        post_grace=game.late_post_grace,
+    )
+    rounds = RoundService(
+        store=store, bank=bank, platforms=platforms, scheduler=jobs, clock=clock, settings=game,
+        rng=rng,
+    )
+    boards = LeaderboardService(store=store, clock=clock, settings=game)
+    services = Services(
+        rounds=rounds,
+        schedules=ScheduleService(store=store, bank=bank, scheduler=jobs, clock=clock, settings=game),
+        boards=boards,
+        groups=GroupService(store=store, clock=clock),
+        reports=ReportService(store=store, bank=bank, clock=clock),
+        recaps=RecapService(store=store, boards=boards, platforms=platforms, clock=clock),
+        bank=bank,
+        clock=clock,
+        settings=game,
+    )
+    holder["s"] = services
+    return Runtime(db, store, scheduler, jobs, services, platforms)

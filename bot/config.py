@@ -1,0 +1,183 @@
+"""Typed settings: config/studybot.toml, overridden by environment variables.
+
+Precedence: environment, then the TOML file, then the defaults below. Any
+setting can be set from the environment as ``STUDYBOT_<SECTION>__<KEY>``
+(e.g. ``STUDYBOT_GAME__DEFAULT_TIMEZONE=Europe/Berlin``); ``STUDYBOT_DB`` is a
+short form for the database path. Secrets (``DISCORD_TOKEN``,
+``SLACK_BOT_TOKEN``) are read from the environment only and never printed.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, ValidationError
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from bot.core.errors import UserError
+from bot.core.scoring import ScoringRules
+from bot.core.settings import GameSettings
+from bot.core.timeutil import parse_duration, parse_timezone
+
+DEFAULT_CONFIG = Path("config/studybot.toml")
+SECRET_KEYS = {"discord_token", "slack_bot_token", "slack_app_token", "token"}
+
+
+class ConfigError(Exception):
+    """One line naming the key and what is allowed."""
+
+
+def _duration(value: Any) -> timedelta:
+    if isinstance(value, timedelta):
+        return value
+    if isinstance(value, int | float):
+        return timedelta(minutes=value)
+    try:
+        return parse_duration(str(value))
+    except UserError as exc:
+        raise ValueError(str(exc)) from None
+
+
+def _timezone(value: Any) -> str:
+    try:
+        return parse_timezone(str(value)).key
+    except UserError as exc:
+        raise ValueError(str(exc)) from None
+
+
+Duration = Annotated[timedelta, BeforeValidator(_duration)]
+TimeZoneName = Annotated[str, BeforeValidator(_timezone)]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class DatabaseSettings(_Section):
+    path: Path = Path("data/studybot.sqlite3")
+    synchronous: Literal["NORMAL", "FULL"] = "NORMAL"
+    busy_timeout_ms: int = Field(5000, ge=0, le=600_000)
+
+
+class BankSettings(_Section):
+    dirs: list[Path] = Field(default_factory=lambda: [Path("questions")])
+    extra_dirs: list[Path] = Field(default_factory=list)
+
+    @property
+    def all_dirs(self) -> list[Path]:
+        return [*self.dirs, *self.extra_dirs]
+
+
+class GameSection(_Section):
+    default_timezone: TimeZoneName = "UTC"
+    default_reveal_after: Duration = timedelta(hours=1)
+    late_post_grace: Duration = timedelta(hours=1)
+    correct_points: int = Field(10, ge=1, le=1000)
+    early_bonus: int = Field(5, ge=0, le=1000)
+    leaderboard_size: int = Field(10, ge=1, le=25)
+    max_concurrent_posts: int = Field(20, ge=1, le=1000)
+
+    def to_domain(self) -> GameSettings:
+        if not timedelta(minutes=1) <= self.default_reveal_after <= timedelta(hours=24):
+            raise ValueError("game.default_reveal_after must be between 1m and 24h")
+        return GameSettings(
+            default_timezone=self.default_timezone,
+            default_reveal_after=self.default_reveal_after,
+            late_post_grace=self.late_post_grace,
+            max_concurrent_posts=self.max_concurrent_posts,
+            scoring=ScoringRules(self.correct_points, self.early_bonus),
+            leaderboard_size=self.leaderboard_size,
+        )
+
+
+class TerminalSettings(_Section):
+    user: str = Field("you", min_length=1, max_length=32)
+    space: str = "terminal"
+    channel: str = "console"
+
+
+class LoggingSettings(_Section):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="STUDYBOT_", env_nested_delimiter="__", extra="forbid", case_sensitive=False
+    )
+
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    bank: BankSettings = Field(default_factory=BankSettings)
+    game: GameSection = Field(default_factory=GameSection)
+    terminal: TerminalSettings = Field(default_factory=TerminalSettings)
+    logging: LoggingSettings = Field(default_factory=LoggingSettings)
+    db: Path | None = Field(None, description="STUDYBOT_DB: short form of database.path")
+    discord_token: SecretStr | None = Field(None, validation_alias="DISCORD_TOKEN")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # The TOML file arrives as init arguments; the environment wins over it.
+        return (env_settings, init_settings)
+
+    @property
+    def database_path(self) -> Path:
+        return self.db or self.database.path
+
+    def game_settings(self) -> GameSettings:
+        return self.game.to_domain()
+
+
+def load_settings(path: Path | None = None) -> Settings:
+    """Read the config file (``--config``, ``STUDYBOT_CONFIG``, or the default if
+    present) and the environment; raise :class:`ConfigError` on any bad value."""
+    env_path = os.environ.get("STUDYBOT_CONFIG")
+    chosen = path or (Path(env_path) if env_path else None)
+    data: dict[str, Any] = {}
+    if chosen is not None or DEFAULT_CONFIG.exists():
+        file = chosen or DEFAULT_CONFIG
+        try:
+            data = tomllib.loads(file.read_text("utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"config file {file} does not exist") from None
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"config file {file} is not valid TOML: {exc}") from None
+        _refuse_secrets(data, str(file))
+    try:
+        settings = Settings(**data)
+        settings.game_settings()
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc)) from None
+    except ValueError as exc:
+        raise ConfigError(f"config error: {exc}") from None
+    return settings
+
+
+def _refuse_secrets(data: dict[str, Any], source: str, prefix: str = "") -> None:
+    for key, value in data.items():
+        if key.lower() in SECRET_KEYS:
+            raise ConfigError(
+                f"config error: {prefix}{key} in {source}: secrets are read from the environment "
+                "only (set DISCORD_TOKEN / SLACK_BOT_TOKEN), never from a file"
+            )
+        if isinstance(value, dict):
+            _refuse_secrets(value, source, f"{prefix}{key}.")
+
+
+def _describe(exc: ValidationError) -> str:
+    first = exc.errors()[0]
+    key = ".".join(str(part) for part in first["loc"]) or "(top level)"
+    message = first["msg"].removeprefix("Value error, ")
+    if first["type"] == "extra_forbidden":
+        message = "unknown setting (check the spelling against config/studybot.toml)"
+    more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+    return f"config error: {key}: {message}{more}"

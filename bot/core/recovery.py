@@ -1,0 +1,42 @@
+"""Start-up: rebuild every timer from the database.
+
+Order matters: overdue reveals first (so scores are current), then schedule
+jobs, then daily posts that were missed while the bot was down but are still
+within the grace window.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from bot.core.ports import Clock, JobScheduler, Store
+from bot.core.rounds import RoundService
+from bot.core.settings import GameSettings
+from bot.core.timeutil import local_date, previous_occurrence, zone
+
+log = logging.getLogger(__name__)
+
+
+async def recover(
+    *, store: Store, rounds: RoundService, scheduler: JobScheduler, clock: Clock,
+    settings: GameSettings,
+) -> None:
+    restored = await store.unrevealed_rounds()
+    for round_ in restored:
+        await rounds.restore(round_)
+    schedules = [s for s in await store.list_schedules() if not s.paused]
+    late = 0
+    for schedule in schedules:
+        scheduler.set_daily(schedule)
+        now = clock.now()
+        due = previous_occurrence(schedule.post_time, zone(schedule.timezone), schedule.weekdays, now)
+        if due is None or now - due > settings.late_post_grace:
+            continue
+        if await store.has_scheduled_round(schedule.channel, local_date(due, schedule.timezone)):
+            continue
+        assert schedule.id is not None
+        if await rounds.post_scheduled(schedule.id) is not None:
+            late += 1
+    log.info(
+        "recovered %d unrevealed rounds, %d schedules, %d late posts", len(restored), len(schedules), late
+    )

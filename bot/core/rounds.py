@@ -1,0 +1,270 @@
+"""The life of a round: post, take answers, reveal.
+
+Rules that must hold whatever crashes: a scheduled date is claimed in the
+database before anything is posted, so a channel never gets two questions for
+one date; a reveal first flips the round to ``revealed`` in the same
+transaction that scores it, so it happens exactly once; an answer is
+acknowledged only after the batch holding it is committed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from datetime import date
+from typing import Any
+
+from bot.core.batching import GroupCommitter
+from bot.core.errors import UserError
+from bot.core.models import (
+    AnswerOutcome,
+    AnswerResult,
+    AnswerSubmission,
+    ChannelRef,
+    RecordedAnswer,
+    RevealSummary,
+    Round,
+    RoundKind,
+    RoundStatus,
+    Schedule,
+    StreakState,
+    UserRef,
+)
+from bot.core.ports import Clock, JobScheduler, Platform, PostFailed, QuestionSource, Settlement, Store
+from bot.core.questions import Kind, Question
+from bot.core.scoring import score_answers
+from bot.core.selection import choose_question
+from bot.core.settings import GameSettings
+from bot.core.streaks import advance
+from bot.core.timeutil import local_date, previous_occurrence, zone
+
+log = logging.getLogger(__name__)
+
+FIRST_CORRECT_SHOWN = 3
+STREAKS_SHOWN = 5
+
+
+class RoundService:
+    def __init__(
+        self,
+        *,
+        store: Store,
+        bank: QuestionSource,
+        platforms: Mapping[str, Platform],
+        scheduler: JobScheduler,
+        clock: Clock,
+        settings: GameSettings,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.store = store
+        self.bank = bank
+        self.platforms = platforms
+        self.scheduler = scheduler
+        self.clock = clock
+        self.settings = settings
+        self.rng = rng or random.Random()
+        self._open: dict[int, Round] = {}
+        self._answers: GroupCommitter[AnswerSubmission, AnswerResult] = GroupCommitter(
+            store.record_answers
+        )
+        self._post_slots = asyncio.Semaphore(settings.max_concurrent_posts)
+
+    # ---- posting -------------------------------------------------------
+
+    async def post_scheduled(self, schedule_id: int) -> Round | None:
+        """Job callback: post today's question for a schedule, unless already done,
+        paused, or later than the grace window allows."""
+        schedule = await self.store.get_schedule_by_id(schedule_id)
+        if schedule is None or schedule.paused:
+            return None
+        now = self.clock.now()
+        due = previous_occurrence(schedule.post_time, zone(schedule.timezone), schedule.weekdays, now)
+        if due is None or now - due > self.settings.late_post_grace:
+            log.info("skipping post for schedule %s: not due within the grace window", schedule_id)
+            return None
+        return await self._post(schedule.channel, RoundKind.SCHEDULED, schedule, local_date(due, schedule.timezone))
+
+    async def post_now(self, channel: ChannelRef) -> Round:
+        """``/daily now``: an extra round that does not use up the day's scheduled post."""
+        if await self.store.latest_open_round(channel) is not None:
+            raise UserError("a round is already open in this channel; end it first with /daily reveal")
+        schedule = await self.store.get_schedule(channel)
+        tz = schedule.timezone if schedule else self.settings.default_timezone
+        posted = await self._post(channel, RoundKind.EXTRA, schedule, local_date(self.clock.now(), tz))
+        if posted is None:  # pragma: no cover - extra rounds are never refused by the store
+            raise UserError("could not start a round; try again")
+        return posted
+
+    async def _post(
+        self, channel: ChannelRef, kind: RoundKind, schedule: Schedule | None, day: date
+    ) -> Round | None:
+        question = await self._pick(channel, schedule)
+        now = self.clock.now()
+        reveal_after = schedule.reveal_after if schedule else self.settings.default_reveal_after
+        round_ = await self.store.claim_round(
+            channel,
+            kind=kind,
+            round_date=day,
+            timezone=schedule.timezone if schedule else self.settings.default_timezone,
+            question=question,
+            posted_at=now,
+            reveals_at=now + reveal_after,
+            schedule_id=schedule.id if schedule else None,
+        )
+        if round_ is None:
+            log.info("channel %s already has its question for %s", channel, day)
+            return None
+        try:
+            async with self._post_slots:
+                message_id = await self._platform(channel).post_question(round_)
+        except PostFailed as exc:
+            await self.store.discard_round(round_.id)
+            await self._post_failed(schedule, exc)
+            if kind is RoundKind.EXTRA:
+                raise UserError(f"could not post the question: {exc.reason}") from exc
+            return None
+        await self.store.mark_posted(round_.id, message_id)
+        if schedule is not None and schedule.failing and schedule.id is not None:
+            await self.store.set_schedule_failing(schedule.id, None)
+        opened = _with(round_, status=RoundStatus.OPEN, message_id=message_id)
+        self._open[opened.id] = opened
+        self.scheduler.set_reveal(opened.id, opened.reveals_at)
+        return opened
+
+    async def _post_failed(self, schedule: Schedule | None, exc: PostFailed) -> None:
+        log.warning("posting failed (%s): %s", "permanent" if exc.permanent else "transient", exc.reason)
+        if schedule is None or schedule.id is None:
+            return
+        await self.store.set_schedule_failing(schedule.id, exc.reason)
+
+    async def _pick(self, channel: ChannelRef, schedule: Schedule | None) -> Question:
+        candidates = self.bank.filter(
+            topics=schedule.topics or None if schedule else None,
+            difficulty=schedule.difficulty if schedule else None,
+            kind=Kind.CHOICE,
+        )
+        return choose_question(candidates, await self.store.asked_counts(channel), self.rng)
+
+    def _platform(self, channel: ChannelRef) -> Platform:
+        try:
+            return self.platforms[channel.platform]
+        except KeyError:
+            raise PostFailed(f"no adapter for platform {channel.platform!r}", permanent=True) from None
+
+    # ---- answering -----------------------------------------------------
+
+    async def answer(self, round_id: int, user: UserRef, choice: str) -> AnswerResult:
+        round_ = self._open.get(round_id) or await self._load(round_id)
+        if round_ is None:
+            return AnswerResult(AnswerOutcome.UNKNOWN_ROUND)
+        if round_.status is RoundStatus.REVEALED or self.clock.now() >= round_.reveals_at:
+            return AnswerResult(AnswerOutcome.CLOSED, reveals_at=round_.reveals_at)
+        letter = choice.strip().lower()
+        allowed = round_.question.letters()
+        if len(letter) != 1 or letter not in allowed:
+            return AnswerResult(AnswerOutcome.INVALID_CHOICE, allowed=allowed)
+        return await self._answers.submit(
+            AnswerSubmission(round_id, user, letter, self.clock.now())
+        )
+
+    async def _load(self, round_id: int) -> Round | None:
+        round_ = await self.store.get_round(round_id)
+        if round_ is not None and round_.status is not RoundStatus.REVEALED:
+            self._open[round_id] = round_
+        return round_
+
+    # ---- revealing -----------------------------------------------------
+
+    async def reveal(self, round_id: int) -> RevealSummary | None:
+        """Reveal once. A second call (a late job, a double ``/daily reveal``) is a no-op."""
+        settled = await self.store.settle_round(round_id, self.clock.now(), self._settle)
+        self._open.pop(round_id, None)
+        if settled is None:
+            return None
+        round_, settlement = settled
+        self.scheduler.remove_reveal(round_id)
+        summary = summarise(round_, settlement)
+        platform = self.platforms.get(round_.channel.platform)
+        if platform is None:
+            log.error("round %s revealed but no adapter for %s", round_id, round_.channel.platform)
+            return summary
+        for step in (platform.close_answering(round_), platform.post_reveal(summary)):
+            try:
+                await step
+            except PostFailed as exc:
+                log.warning("reveal of round %s: %s", round_id, exc.reason)
+        return summary
+
+    async def reveal_now(self, channel: ChannelRef) -> RevealSummary:
+        """``/daily reveal``: end the channel's open round now."""
+        round_ = await self.store.latest_open_round(channel)
+        if round_ is None:
+            raise UserError("there is no open round in this channel; start one with /daily now")
+        summary = await self.reveal(round_.id)
+        if summary is None:  # pragma: no cover - lost a race with the reveal job
+            raise UserError("that round was revealed a moment ago")
+        return summary
+
+    def _settle(
+        self,
+        round_: Round,
+        answers: Sequence[RecordedAnswer],
+        states: dict[int, StreakState],
+        round_days: Sequence[date],
+    ) -> Settlement:
+        question = round_.question
+        scored = score_answers(
+            answers, question.answer, round_.posted_at, round_.reveals_at, self.settings.scoring
+        )
+        streaks = {
+            s.user_id: advance(states[s.user_id], round_.round_date, round_days, correct=s.correct)
+            for s in scored
+        }
+        return Settlement(scored=scored, streaks=streaks)
+
+    async def open_round(self, channel: ChannelRef) -> Round | None:
+        return await self.store.latest_open_round(channel)
+
+    async def restore(self, round_: Round) -> None:
+        """Start-up: take back an unrevealed round (reveal it now if overdue)."""
+        if round_.status is RoundStatus.POSTING:
+            # We crashed between claiming and confirming the post. It may be on
+            # screen, so it must not be posted again; keep it and reveal it.
+            await self.store.mark_posted(round_.id, round_.message_id)
+            round_ = _with(round_, status=RoundStatus.OPEN)
+        if round_.reveals_at <= self.clock.now():
+            await self.reveal(round_.id)
+        else:
+            self._open[round_.id] = round_
+            self.scheduler.set_reveal(round_.id, round_.reveals_at)
+
+    async def close(self) -> None:
+        await self._answers.close()
+
+
+def summarise(round_: Round, settlement: Settlement) -> RevealSummary:
+    letters = round_.question.letters()
+    counts = dict.fromkeys(letters, 0)
+    for s in settlement.scored:
+        counts[s.choice] = counts.get(s.choice, 0) + 1
+    correct = [s for s in settlement.scored if s.correct]
+    names = {s.user_id: s.user_name for s in settlement.scored}
+    on_streak = sorted(
+        ((names[uid], st.current) for uid, st in settlement.streaks.items() if st.current >= 2),
+        key=lambda item: (-item[1], item[0]),
+    )
+    return RevealSummary(
+        round=_with(round_, status=RoundStatus.REVEALED),
+        counts=counts,
+        total=len(settlement.scored),
+        correct=len(correct),
+        first_correct=tuple(s.user_name for s in correct[:FIRST_CORRECT_SHOWN]),
+        streaks=tuple(on_streak[:STREAKS_SHOWN]),
+    )
+
+
+def _with(round_: Round, **changes: Any) -> Round:
+    return replace(round_, **changes)

@@ -1,0 +1,149 @@
+"""Connections, pragmas, migrations and the write lock.
+
+One connection writes and one reads. SQLite allows a single writer anyway,
+and funnelling writes through one connection guarded by an asyncio lock means
+two coroutines can never interleave statements inside one transaction. With
+WAL the reader sees the last committed state without waiting for the writer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+from typing import Literal
+
+import aiosqlite
+
+log = logging.getLogger(__name__)
+
+Synchronous = Literal["NORMAL", "FULL"]
+_MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+
+
+@dataclass(frozen=True, slots=True)
+class Migration:
+    version: int
+    name: str
+    sql: str
+
+
+def migrations() -> list[Migration]:
+    """The numbered SQL files shipped in ``bot/storage/migrations``, in order."""
+    found = []
+    for entry in resources.files("bot.storage").joinpath("migrations").iterdir():
+        match = _MIGRATION_NAME.match(entry.name)
+        if match:
+            found.append(Migration(int(match.group(1)), entry.name, entry.read_text("utf-8")))
+    found.sort(key=lambda m: m.version)
+    for expected, migration in enumerate(found, start=1):
+        if migration.version != expected:
+            raise RuntimeError(f"migration numbers must run 1, 2, 3...; {migration.name} breaks it")
+    return found
+
+
+def to_db(instant: datetime) -> str:
+    """Fixed-width UTC text, so string order is time order in SQL."""
+    return instant.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def from_db(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+class Database:
+    def __init__(self, path: Path | str, *, synchronous: Synchronous = "NORMAL",
+                 busy_timeout_ms: int = 5000) -> None:
+        self.path = Path(path)
+        self.synchronous = synchronous
+        self.busy_timeout_ms = busy_timeout_ms
+        self._writer: aiosqlite.Connection | None = None
+        self._reader: aiosqlite.Connection | None = None
+        self._lock = asyncio.Lock()
+
+    async def open(self, *, migrate: bool = True) -> Database:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._writer = await self._connect()
+        if migrate:
+            await apply_migrations(self._writer)
+        self._reader = await self._connect()
+        return self
+
+    async def _connect(self) -> aiosqlite.Connection:
+        conn = await aiosqlite.connect(self.path, isolation_level=None)
+        conn.row_factory = aiosqlite.Row
+        await conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_ms)}")
+        await conn.execute("PRAGMA journal_mode = WAL")
+        await conn.execute(f"PRAGMA synchronous = {'FULL' if self.synchronous == 'FULL' else 'NORMAL'}")
+        await conn.execute("PRAGMA foreign_keys = ON")
+        return conn
+
+    async def close(self) -> None:
+        for conn in (self._reader, self._writer):
+            if conn is not None:
+                await conn.close()
+        self._reader = self._writer = None
+
+    async def __aenter__(self) -> Database:
+        return await self.open()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    @property
+    def reader(self) -> aiosqlite.Connection:
+        if self._reader is None:
+            raise RuntimeError("database is not open")
+        return self._reader
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[aiosqlite.Connection]:
+        """One write transaction; rolled back whole if anything inside fails."""
+        if self._writer is None:
+            raise RuntimeError("database is not open")
+        conn = self._writer
+        async with self._lock:
+            await conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                await conn.execute("ROLLBACK")
+                raise
+            await conn.execute("COMMIT")
+
+
+async def schema_version(conn: aiosqlite.Connection) -> int:
+    async with conn.execute("PRAGMA user_version") as cursor:
+        row = await cursor.fetchone()
+    return int(row[0]) if row else 0
+
+
+async def apply_migrations(conn: aiosqlite.Connection, *, target: int | None = None) -> list[str]:
+    """Bring the schema up to ``target`` (default: newest), one transaction per file."""
+    applied = []
+    current = await schema_version(conn)
+    for migration in migrations():
+        if migration.version <= current or (target is not None and migration.version > target):
+            continue
+        script = f"BEGIN;\n{migration.sql}\nPRAGMA user_version = {migration.version};\nCOMMIT;"
+        try:
+            await conn.executescript(script)
+        except Exception:
+            if conn.in_transaction:
+                await conn.execute("ROLLBACK")
+            raise
+        log.info("applied migration %s", migration.name)
+        applied.append(migration.name)
+    newest = migrations()[-1].version
+    if current > newest:
+        raise RuntimeError(
+            f"the database is at schema version {current}, newer than this studybot knows "
+            f"({newest}); upgrade studybot"
+        )
+    return applied

@@ -1,0 +1,125 @@
+"""Maps the domain's external ids (platform, space, channel, user) to integer keys.
+
+Keys never change once made, so they are cached: the answer path resolves a
+user without a query after the first time it sees them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TypeVar
+
+import aiosqlite
+
+from bot.core.models import ChannelRef, SpaceKey, UserRef
+
+SQL_PARAMS_PER_CHUNK = 500
+T = TypeVar("T")
+
+
+def chunks(items: list[T], size: int = SQL_PARAMS_PER_CHUNK) -> Iterable[list[T]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def placeholders(count: int) -> str:
+    """``?, ?, ?`` for an IN list; only ever the count is interpolated, never data."""
+    return ", ".join("?" * count)
+
+
+class Identities:
+    def __init__(self) -> None:
+        self._spaces: dict[SpaceKey, int] = {}
+        self._channels: dict[ChannelRef, int] = {}
+        self._users: dict[tuple[str, str], tuple[int, str]] = {}
+
+    async def space_id(self, conn: aiosqlite.Connection, key: SpaceKey) -> int:
+        """Create on first sight. Call only inside a write transaction."""
+        if key in self._spaces:
+            return self._spaces[key]
+        await conn.execute(
+            "INSERT INTO spaces (platform, external_id) VALUES (?, ?) ON CONFLICT DO NOTHING", key
+        )
+        found = await self.find_space(conn, key)
+        assert found is not None
+        return found
+
+    async def find_space(self, conn: aiosqlite.Connection, key: SpaceKey) -> int | None:
+        if key in self._spaces:
+            return self._spaces[key]
+        async with conn.execute(
+            "SELECT id FROM spaces WHERE platform = ? AND external_id = ?", key
+        ) as cursor:
+            row = await cursor.fetchone()
+        if row is None:
+            return None
+        self._spaces[key] = int(row[0])
+        return self._spaces[key]
+
+    async def channel_id(self, conn: aiosqlite.Connection, channel: ChannelRef) -> int:
+        if channel in self._channels:
+            return self._channels[channel]
+        space = await self.space_id(conn, channel.space_key)
+        await conn.execute(
+            "INSERT INTO channels (space_id, external_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
+            (space, channel.channel),
+        )
+        found = await self.find_channel(conn, channel)
+        assert found is not None
+        return found
+
+    async def find_channel(self, conn: aiosqlite.Connection, channel: ChannelRef) -> int | None:
+        if channel in self._channels:
+            return self._channels[channel]
+        async with conn.execute(
+            "SELECT c.id FROM channels c JOIN spaces s ON s.id = c.space_id "
+            "WHERE s.platform = ? AND s.external_id = ? AND c.external_id = ?",
+            (channel.platform, channel.space, channel.channel),
+        ) as cursor:
+            row = await cursor.fetchone()
+        if row is None:
+            return None
+        self._channels[channel] = int(row[0])
+        return self._channels[channel]
+
+    async def user_ids(self, conn: aiosqlite.Connection, users: Iterable[UserRef]) -> dict[tuple[str, str], int]:
+        """Create or rename users as needed; returns (platform, external id) -> key."""
+        wanted = {(u.platform, u.external_id): u.name for u in users}
+        stale = [
+            (platform, ext, name)
+            for (platform, ext), name in wanted.items()
+            if (platform, ext) not in self._users or (name and self._users[(platform, ext)][1] != name)
+        ]
+        if stale:
+            await conn.executemany(
+                "INSERT INTO users (platform, external_id, display_name) VALUES (?, ?, ?) "
+                "ON CONFLICT (platform, external_id) DO UPDATE SET display_name = excluded.display_name "
+                "WHERE excluded.display_name != ''",
+                stale,
+            )
+            by_platform: dict[str, list[str]] = {}
+            for platform, ext, _ in stale:
+                by_platform.setdefault(platform, []).append(ext)
+            for platform, exts in by_platform.items():
+                for part in chunks(exts):
+                    async with conn.execute(
+                        "SELECT id, external_id, display_name FROM users WHERE platform = ? "  # noqa: S608
+                        f"AND external_id IN ({placeholders(len(part))})",
+                        (platform, *part),
+                    ) as cursor:
+                        async for row in cursor:
+                            self._users[(platform, row[1])] = (int(row[0]), row[2])
+        return {key: self._users[key][0] for key in wanted}
+
+    async def user_id(self, conn: aiosqlite.Connection, user: UserRef) -> int:
+        return (await self.user_ids(conn, [user]))[(user.platform, user.external_id)]
+
+    async def find_user(self, conn: aiosqlite.Connection, user: UserRef) -> int | None:
+        key = (user.platform, user.external_id)
+        if key in self._users:
+            return self._users[key][0]
+        async with conn.execute(
+            "SELECT id FROM users WHERE platform = ? AND external_id = ?", key
+        ) as cursor:
+            row = await cursor.fetchone()
+        return int(row[0]) if row else None

@@ -1,0 +1,299 @@
+"""Rounds, answers and the reveal transaction."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Sequence
+from datetime import date, datetime
+
+import aiosqlite
+
+from bot.core.models import (
+    AnswerOutcome,
+    AnswerResult,
+    AnswerSubmission,
+    ChannelRef,
+    RecordedAnswer,
+    Round,
+    RoundKind,
+    RoundStatus,
+    StreakState,
+)
+from bot.core.periods import keys_for
+from bot.core.ports import Settlement, SettleFn
+from bot.core.questions import Question
+from bot.core.streaks import MAX_FREEZES
+from bot.storage.database import Database, from_db, to_db
+from bot.storage.identity import Identities, chunks, placeholders
+
+_SELECT = (
+    "SELECT r.*, s.platform, s.external_id AS space_ext, c.external_id AS channel_ext "
+    "FROM rounds r JOIN channels c ON c.id = r.channel_id JOIN spaces s ON s.id = r.space_id "
+)
+_ANSWERABLE = (RoundStatus.POSTING.value, RoundStatus.OPEN.value)
+
+
+def _row_to_round(row: aiosqlite.Row) -> Round:
+    return Round(
+        id=int(row["id"]),
+        channel=ChannelRef(row["platform"], row["space_ext"], row["channel_ext"]),
+        question=Question.from_snapshot(json.loads(row["question"])),
+        kind=RoundKind(row["kind"]),
+        round_date=date.fromisoformat(row["round_date"]),
+        timezone=row["timezone"],
+        posted_at=from_db(row["posted_at"]),
+        reveals_at=from_db(row["reveals_at"]),
+        status=RoundStatus(row["status"]),
+        schedule_id=row["schedule_id"],
+        message_id=row["message_id"],
+        revealed_at=from_db(row["revealed_at"]) if row["revealed_at"] else None,
+    )
+
+
+class RoundRecords:
+    db: Database
+    ids: Identities
+
+    async def claim_round(
+        self,
+        channel: ChannelRef,
+        *,
+        kind: RoundKind,
+        round_date: date,
+        timezone: str,
+        question: Question,
+        posted_at: datetime,
+        reveals_at: datetime,
+        schedule_id: int | None,
+    ) -> Round | None:
+        try:
+            async with self.db.write() as conn:
+                channel_id = await self.ids.channel_id(conn, channel)
+                space_id = await self.ids.space_id(conn, channel.space_key)
+                cursor = await conn.execute(
+                    "INSERT INTO rounds (space_id, channel_id, schedule_id, kind, round_date, "
+                    "timezone, question_id, question, status, posted_at, reveals_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        space_id, channel_id, schedule_id, kind.value, round_date.isoformat(),
+                        timezone, question.id, json.dumps(question.to_snapshot()),
+                        RoundStatus.POSTING.value, to_db(posted_at), to_db(reveals_at),
+                    ),
+                )
+                round_id = cursor.lastrowid
+        except sqlite3.IntegrityError:
+            return None  # that channel already has its scheduled round for this date
+        assert round_id is not None
+        return Round(
+            id=round_id, channel=channel, question=question, kind=kind, round_date=round_date,
+            timezone=timezone, posted_at=posted_at, reveals_at=reveals_at,
+            status=RoundStatus.POSTING, schedule_id=schedule_id,
+        )
+
+    async def mark_posted(self, round_id: int, message_id: str | None) -> None:
+        async with self.db.write() as conn:
+            await conn.execute(
+                "UPDATE rounds SET status = 'open', message_id = ? WHERE id = ? AND status = 'posting'",
+                (message_id, round_id),
+            )
+
+    async def discard_round(self, round_id: int) -> None:
+        async with self.db.write() as conn:
+            await conn.execute("DELETE FROM rounds WHERE id = ? AND status = 'posting'", (round_id,))
+
+    async def get_round(self, round_id: int) -> Round | None:
+        async with self.db.reader.execute(_SELECT + "WHERE r.id = ?", (round_id,)) as cursor:
+            row = await cursor.fetchone()
+        return _row_to_round(row) if row else None
+
+    async def unrevealed_rounds(self) -> list[Round]:
+        async with self.db.reader.execute(
+            _SELECT + "WHERE r.status != 'revealed' ORDER BY r.reveals_at, r.id"
+        ) as cursor:
+            return [_row_to_round(row) async for row in cursor]
+
+    async def latest_open_round(self, channel: ChannelRef) -> Round | None:
+        channel_id = await self.ids.find_channel(self.db.reader, channel)
+        if channel_id is None:
+            return None
+        async with self.db.reader.execute(
+            _SELECT + "WHERE r.channel_id = ? AND r.status != 'revealed' ORDER BY r.id DESC LIMIT 1",
+            (channel_id,),
+        ) as cursor:
+            row = await cursor.fetchone()
+        return _row_to_round(row) if row else None
+
+    async def asked_counts(self, channel: ChannelRef) -> dict[str, int]:
+        channel_id = await self.ids.find_channel(self.db.reader, channel)
+        if channel_id is None:
+            return {}
+        async with self.db.reader.execute(
+            "SELECT question_id, COUNT(*) FROM rounds WHERE channel_id = ? GROUP BY question_id",
+            (channel_id,),
+        ) as cursor:
+            return {row[0]: int(row[1]) async for row in cursor}
+
+    async def has_scheduled_round(self, channel: ChannelRef, round_date: date) -> bool:
+        channel_id = await self.ids.find_channel(self.db.reader, channel)
+        if channel_id is None:
+            return False
+        async with self.db.reader.execute(
+            "SELECT 1 FROM rounds WHERE channel_id = ? AND round_date = ? AND kind = 'scheduled'",
+            (channel_id, round_date.isoformat()),
+        ) as cursor:
+            return await cursor.fetchone() is not None
+
+    async def round_count(self, channel: ChannelRef, since: date) -> int:
+        channel_id = await self.ids.find_channel(self.db.reader, channel)
+        if channel_id is None:
+            return 0
+        async with self.db.reader.execute(
+            "SELECT COUNT(*) FROM rounds WHERE channel_id = ? AND round_date >= ?",
+            (channel_id, since.isoformat()),
+        ) as cursor:
+            row = await cursor.fetchone()
+        return int(row[0]) if row else 0
+
+    async def round_answer_count(self, round_id: int) -> int:
+        async with self.db.reader.execute(
+            "SELECT COUNT(*) FROM answers WHERE round_id = ?", (round_id,)
+        ) as cursor:
+            row = await cursor.fetchone()
+        return int(row[0]) if row else 0
+
+    async def record_answers(self, batch: Sequence[AnswerSubmission]) -> list[AnswerResult]:
+        async with self.db.write() as conn:
+            user_keys = await self.ids.user_ids(conn, (s.user for s in batch))
+            round_ids = sorted({s.round_id for s in batch})
+            rounds: dict[int, tuple[str, datetime]] = {}
+            for part in chunks(round_ids):
+                async with conn.execute(
+                    f"SELECT id, status, reveals_at FROM rounds WHERE id IN ({placeholders(len(part))})",  # noqa: S608
+                    part,
+                ) as cursor:
+                    async for row in cursor:
+                        rounds[int(row[0])] = (row[1], from_db(row[2]))
+            taken: dict[tuple[int, int], str] = {}
+            for round_id in round_ids:
+                users = sorted({user_keys[(s.user.platform, s.user.external_id)]
+                                for s in batch if s.round_id == round_id})
+                for part in chunks(users):
+                    async with conn.execute(
+                        "SELECT user_id, choice FROM answers WHERE round_id = ? "  # noqa: S608
+                        f"AND user_id IN ({placeholders(len(part))})",
+                        (round_id, *part),
+                    ) as cursor:
+                        async for row in cursor:
+                            taken[(round_id, int(row[0]))] = row[1]
+            results: list[AnswerResult] = []
+            rows: list[tuple[int, int, str, str]] = []
+            for sub in batch:
+                known = rounds.get(sub.round_id)
+                if known is None:
+                    results.append(AnswerResult(AnswerOutcome.UNKNOWN_ROUND))
+                    continue
+                status, reveals_at = known
+                if status not in _ANSWERABLE or sub.answered_at >= reveals_at:
+                    results.append(AnswerResult(AnswerOutcome.CLOSED, reveals_at=reveals_at))
+                    continue
+                key = (sub.round_id, user_keys[(sub.user.platform, sub.user.external_id)])
+                if key in taken:
+                    results.append(AnswerResult(AnswerOutcome.ALREADY_ANSWERED, taken[key], reveals_at))
+                    continue
+                taken[key] = sub.choice
+                rows.append((key[0], key[1], sub.choice, to_db(sub.answered_at)))
+                results.append(AnswerResult(AnswerOutcome.ACCEPTED, sub.choice, reveals_at))
+            await conn.executemany(
+                "INSERT INTO answers (round_id, user_id, choice, answered_at) VALUES (?, ?, ?, ?)", rows
+            )
+        return results
+
+    async def settle_round(
+        self, round_id: int, now: datetime, settle: SettleFn
+    ) -> tuple[Round, Settlement] | None:
+        async with self.db.write() as conn:
+            async with conn.execute(_SELECT + "WHERE r.id = ?", (round_id,)) as cursor:
+                row = await cursor.fetchone()
+            if row is None or row["status"] == RoundStatus.REVEALED.value:
+                return None
+            await conn.execute(
+                "UPDATE rounds SET status = 'revealed', revealed_at = ? WHERE id = ?",
+                (to_db(now), round_id),
+            )
+            space_id, channel_id = int(row["space_id"]), int(row["channel_id"])
+            round_ = _row_to_round(row)
+            async with conn.execute(
+                "SELECT a.user_id, u.display_name, u.external_id, a.choice, a.answered_at "
+                "FROM answers a JOIN users u ON u.id = a.user_id WHERE a.round_id = ?",
+                (round_id,),
+            ) as cursor:
+                answers = [
+                    RecordedAnswer(int(r[0]), r[1] or r[2], r[3], from_db(r[4])) async for r in cursor
+                ]
+            states = await self._streak_states(conn, space_id, [a.user_id for a in answers])
+            async with conn.execute(
+                "SELECT DISTINCT round_date FROM rounds WHERE space_id = ? AND round_date < ? "
+                "ORDER BY round_date DESC LIMIT ?",
+                (space_id, round_.round_date.isoformat(), MAX_FREEZES + 1),
+            ) as cursor:
+                days = sorted([date.fromisoformat(r[0]) async for r in cursor])
+            settlement = settle(round_, answers, states, days)
+            await conn.executemany(
+                "UPDATE answers SET correct = ?, points = ? WHERE round_id = ? AND user_id = ?",
+                [(int(s.correct), s.points, round_id, s.user_id) for s in settlement.scored],
+            )
+            await conn.executemany(
+                "INSERT INTO scores (space_id, channel_id, period, user_id, points, correct, "
+                "answered, reached_at) VALUES (?, ?, ?, ?, ?, ?, 1, ?) "
+                "ON CONFLICT (space_id, channel_id, period, user_id) DO UPDATE SET "
+                "points = points + excluded.points, correct = correct + excluded.correct, "
+                "answered = answered + 1, reached_at = CASE WHEN excluded.points > 0 "
+                "THEN excluded.reached_at ELSE scores.reached_at END",
+                [
+                    (space_id, scope, period, s.user_id, s.points, int(s.correct), to_db(s.answered_at))
+                    for s in settlement.scored
+                    for scope in (channel_id, 0)
+                    for period in keys_for(round_.round_date)
+                ],
+            )
+            await conn.executemany(
+                "INSERT INTO streaks (space_id, user_id, current, best, last_day, freezes, "
+                "answered, correct) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (space_id, user_id) DO UPDATE SET current = excluded.current, "
+                "best = excluded.best, last_day = excluded.last_day, freezes = excluded.freezes, "
+                "answered = excluded.answered, correct = excluded.correct",
+                [
+                    (space_id, user_id, st.current, st.best,
+                     st.last_day.isoformat() if st.last_day else None, st.freezes,
+                     st.answered, st.correct)
+                    for user_id, st in settlement.streaks.items()
+                ],
+            )
+        return round_, settlement
+
+    async def _streak_states(
+        self, conn: aiosqlite.Connection, space_id: int, user_ids: list[int]
+    ) -> dict[int, StreakState]:
+        states = {user_id: StreakState() for user_id in user_ids}
+        for part in chunks(sorted(user_ids)):
+            async with conn.execute(
+                "SELECT user_id, current, best, last_day, freezes, answered, correct FROM streaks "  # noqa: S608
+                f"WHERE space_id = ? AND user_id IN ({placeholders(len(part))})",
+                (space_id, *part),
+            ) as cursor:
+                async for r in cursor:
+                    states[int(r[0])] = streak_from_row(r[1:])
+        return states
+
+
+def streak_from_row(r: Sequence[object]) -> StreakState:
+    current, best, last_day, freezes, answered, correct = r
+    return StreakState(
+        current=int(current),  # type: ignore[call-overload]
+        best=int(best),  # type: ignore[call-overload]
+        last_day=date.fromisoformat(str(last_day)) if last_day else None,
+        freezes=int(freezes),  # type: ignore[call-overload]
+        answered=int(answered),  # type: ignore[call-overload]
+        correct=int(correct),  # type: ignore[call-overload]
+    )

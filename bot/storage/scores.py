@@ -1,0 +1,134 @@
+"""Leaderboard and streak reads over the materialised ``scores`` and ``streaks``
+tables. Every query here walks an index; none aggregates over answers."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from bot.core.models import Group, ScoreRow, SpaceKey, StreakState, UserRef
+from bot.storage.database import Database
+from bot.storage.identity import Identities
+from bot.storage.rounds import streak_from_row
+
+_GROUP_JOIN = "JOIN group_members gm ON gm.user_id = sc.user_id AND gm.group_id = ? "
+
+
+class ScoreRecords:
+    db: Database
+    ids: Identities
+
+    async def _scope(self, space: SpaceKey, channel: str | None) -> tuple[int, int] | None:
+        conn = self.db.reader
+        space_id = await self.ids.find_space(conn, space)
+        if space_id is None:
+            return None
+        if channel is None:
+            return space_id, 0
+        from bot.core.models import ChannelRef
+
+        channel_id = await self.ids.find_channel(conn, ChannelRef(space[0], space[1], channel))
+        return None if channel_id is None else (space_id, channel_id)
+
+    async def top_scores(
+        self, space: SpaceKey, channel: str | None, period_key: str, limit: int,
+        group_id: int | None = None,
+    ) -> list[ScoreRow]:
+        scope = await self._scope(space, channel)
+        if scope is None:
+            return []
+        join, extra = (_GROUP_JOIN, (group_id,)) if group_id is not None else ("", ())
+        async with self.db.reader.execute(
+            "SELECT sc.user_id, u.display_name, u.external_id, sc.points, sc.correct, sc.answered "  # noqa: S608
+            f"FROM scores sc {join}JOIN users u ON u.id = sc.user_id "
+            "WHERE sc.space_id = ? AND sc.channel_id = ? AND sc.period = ? "
+            "ORDER BY sc.points DESC, sc.reached_at, sc.user_id LIMIT ?",
+            (*extra, *scope, period_key, limit),
+        ) as cursor:
+            rows = await cursor.fetchall()
+        return [
+            ScoreRow(rank, int(r[0]), r[1] or r[2], int(r[3]), int(r[4]), int(r[5]))
+            for rank, r in enumerate(rows, start=1)
+        ]
+
+    async def score_row(
+        self, space: SpaceKey, channel: str | None, period_key: str, user: UserRef,
+        group_id: int | None = None,
+    ) -> ScoreRow | None:
+        scope = await self._scope(space, channel)
+        user_id = await self.ids.find_user(self.db.reader, user)
+        if scope is None or user_id is None:
+            return None
+        conn = self.db.reader
+        async with conn.execute(
+            "SELECT sc.points, sc.correct, sc.answered, sc.reached_at, u.display_name, u.external_id "
+            "FROM scores sc JOIN users u ON u.id = sc.user_id WHERE sc.space_id = ? "
+            "AND sc.channel_id = ? AND sc.period = ? AND sc.user_id = ?",
+            (*scope, period_key, user_id),
+        ) as cursor:
+            mine = await cursor.fetchone()
+        if mine is None:
+            return None
+        points, reached_at = int(mine[0]), mine[3]
+        join, extra = (_GROUP_JOIN, (group_id,)) if group_id is not None else ("", ())
+        async with conn.execute(
+            f"SELECT COUNT(*) FROM scores sc {join}WHERE sc.space_id = ? AND sc.channel_id = ? "  # noqa: S608
+            "AND sc.period = ? AND (sc.points > ? OR (sc.points = ? AND (sc.reached_at < ? "
+            "OR (sc.reached_at = ? AND sc.user_id < ?))))",
+            (*extra, *scope, period_key, points, points, reached_at, reached_at, user_id),
+        ) as cursor:
+            ahead = await cursor.fetchone()
+        rank = 1 + (int(ahead[0]) if ahead else 0)
+        return ScoreRow(rank, user_id, mine[4] or mine[5], points, int(mine[1]), int(mine[2]))
+
+    async def group_totals(self, space: SpaceKey, period_key: str) -> list[tuple[Group, int, int]]:
+        space_id = await self.ids.find_space(self.db.reader, space)
+        if space_id is None:
+            return []
+        async with self.db.reader.execute(
+            "SELECT g.id, g.name, COUNT(gm.user_id), COALESCE(SUM(sc.points), 0), "
+            "COUNT(sc.user_id) FROM study_groups g "
+            "LEFT JOIN group_members gm ON gm.group_id = g.id "
+            "LEFT JOIN scores sc ON sc.user_id = gm.user_id AND sc.space_id = g.space_id "
+            "AND sc.channel_id = 0 AND sc.period = ? "
+            "WHERE g.space_id = ? GROUP BY g.id ORDER BY g.name_key",
+            (period_key, space_id),
+        ) as cursor:
+            return [
+                (Group(int(r[0]), r[1], int(r[2])), int(r[3]), int(r[4])) async for r in cursor
+            ]
+
+    async def streak_state(self, space: SpaceKey, user: UserRef) -> StreakState | None:
+        space_id = await self.ids.find_space(self.db.reader, space)
+        user_id = await self.ids.find_user(self.db.reader, user)
+        if space_id is None or user_id is None:
+            return None
+        async with self.db.reader.execute(
+            "SELECT current, best, last_day, freezes, answered, correct FROM streaks "
+            "WHERE space_id = ? AND user_id = ?",
+            (space_id, user_id),
+        ) as cursor:
+            row = await cursor.fetchone()
+        return streak_from_row(tuple(row)) if row else None
+
+    async def streak_states(self, space: SpaceKey, limit: int) -> list[tuple[str, StreakState]]:
+        space_id = await self.ids.find_space(self.db.reader, space)
+        if space_id is None:
+            return []
+        async with self.db.reader.execute(
+            "SELECT st.current, st.best, st.last_day, st.freezes, st.answered, st.correct, "
+            "u.display_name, u.external_id FROM streaks st JOIN users u ON u.id = st.user_id "
+            "WHERE st.space_id = ? AND st.current > 0 ORDER BY st.current DESC, st.best DESC LIMIT ?",
+            (space_id, limit),
+        ) as cursor:
+            return [(r[6] or r[7], streak_from_row(tuple(r)[:6])) async for r in cursor]
+
+    async def round_days(self, space: SpaceKey, since: date) -> list[date]:
+        space_id = await self.ids.find_space(self.db.reader, space)
+        if space_id is None:
+            return []
+        async with self.db.reader.execute(
+            "SELECT DISTINCT round_date FROM rounds WHERE space_id = ? AND round_date >= ? "
+            "ORDER BY round_date",
+            (space_id, since.isoformat()),
+        ) as cursor:
+            return [date.fromisoformat(r[0]) async for r in cursor]
