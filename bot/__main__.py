@@ -41,7 +41,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     bank = commands.add_parser("bank", help="check or describe the question bank")
     bank_cmds = bank.add_subparsers(dest="bank_command", metavar="ACTION", required=True)
-    check = bank_cmds.add_parser("check", help="validate every question pack; non-zero exit on problems")
+    check = bank_cmds.add_parser(
+        "check", help="validate every question pack; non-zero exit on problems"
+    )
     check.add_argument("--strict", action="store_true", help="treat warnings as errors")
     bank_cmds.add_parser("stats", help="counts by topic, difficulty and kind")
     bank_cmds.add_parser("reports", help="open reports of wrong or unclear questions")
@@ -140,9 +142,7 @@ def _write(text: str) -> None:
     print(text, flush=True)
 
 
-async def run_console(
-    settings: Settings, user: str | None, stdin: TextIO | None = None
-) -> int:
+async def run_console(settings: Settings, user: str | None, stdin: TextIO | None = None) -> int:
     stream = stdin or sys.stdin
     interactive = stream.isatty()
     runtime = await build_runtime(settings)

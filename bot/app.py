@@ -78,8 +78,11 @@ class Runtime:
         self.scheduler.start()
         self.started = True
         await recover(
-            store=self.store, rounds=self.services.rounds, scheduler=self.jobs,
-            clock=self.services.clock, settings=self.services.settings,
+            store=self.store,
+            rounds=self.services.rounds,
+            scheduler=self.jobs,
+            clock=self.services.clock,
+            settings=self.services.settings,
         )
 
     async def close(self) -> None:
@@ -147,13 +150,20 @@ async def build_runtime(
         post_grace=game.late_post_grace,
     )
     rounds = RoundService(
-        store=store, bank=bank, platforms=platforms, scheduler=jobs, clock=clock, settings=game,
+        store=store,
+        bank=bank,
+        platforms=platforms,
+        scheduler=jobs,
+        clock=clock,
+        settings=game,
         rng=rng,
     )
     boards = LeaderboardService(store=store, clock=clock, settings=game)
     services = Services(
         rounds=rounds,
-        schedules=ScheduleService(store=store, bank=bank, scheduler=jobs, clock=clock, settings=game),
+        schedules=ScheduleService(
+            store=store, bank=bank, scheduler=jobs, clock=clock, settings=game
+        ),
         boards=boards,
         groups=GroupService(store=store, clock=clock),
         reports=ReportService(store=store, bank=bank, clock=clock),

@@ -38,7 +38,9 @@ class GroupService:
         self.clock = clock
 
     async def create(self, space: SpaceKey, name: str, creator: UserRef) -> Group:
-        return await self.store.create_group(space, clean_group_name(name), creator, self.clock.now())
+        return await self.store.create_group(
+            space, clean_group_name(name), creator, self.clock.now()
+        )
 
     async def join(self, space: SpaceKey, name: str, user: UserRef) -> Group:
         group = await self._find(space, name)
@@ -52,7 +54,7 @@ class GroupService:
             raise UserError(f"you are not in {group.name}")
         return group
 
-    async def list(self, space: SpaceKey) -> list[Group]:
+    async def in_space(self, space: SpaceKey) -> list[Group]:
         return await self.store.list_groups(space)
 
     async def mine(self, space: SpaceKey, user: UserRef) -> list[Group]:
@@ -71,10 +73,14 @@ class ReportService:
         self.bank = bank
         self.clock = clock
 
-    async def report(self, channel: ChannelRef | None, user: UserRef, question_id: str, reason: str) -> Report:
+    async def report(
+        self, channel: ChannelRef | None, user: UserRef, question_id: str, reason: str
+    ) -> Report:
         qid = question_id.strip().lower()
         if self.bank.get(qid) is None:
-            raise NotFound(f"there is no question '{question_id.strip()}'; the id is shown under each question")
+            raise NotFound(
+                f"there is no question '{question_id.strip()}'; the id is shown under each question"
+            )
         space = channel.space_key if channel else None
         return await self.store.add_report(qid, space, user, clean_reason(reason), self.clock.now())
 

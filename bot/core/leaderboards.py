@@ -79,7 +79,9 @@ class LeaderboardService:
         channel_id = channel.channel if scope is Scope.CHANNEL else None
         group = await self._group_for(space, caller, group_name) if scope is Scope.GROUP else None
         group_id = group.id if group else None
-        rows = await self.store.top_scores(space, channel_id, key, self.settings.leaderboard_size, group_id)
+        rows = await self.store.top_scores(
+            space, channel_id, key, self.settings.leaderboard_size, group_id
+        )
         mine = await self.store.score_row(space, channel_id, key, caller, group_id)
         where = {Scope.SPACE: "this server", Scope.CHANNEL: "this channel"}.get(scope, "")
         if group is not None:
@@ -100,7 +102,9 @@ class LeaderboardService:
             raise UserError("you are not in a study group; name one, or join one with /group join")
         raise UserError(f"you are in several groups ({', '.join(g.name for g in mine)}); name one")
 
-    async def group_ranking(self, channel: ChannelRef, period: Period = Period.WEEK) -> list[GroupRow]:
+    async def group_ranking(
+        self, channel: ChannelRef, period: Period = Period.WEEK
+    ) -> list[GroupRow]:
         """Groups ranked by points per active member (fair to small groups), then
         by total. A member is active in a period if they answered in it."""
         key = period_key(period, await self.today(channel))
@@ -109,7 +113,9 @@ class LeaderboardService:
             totals,
             key=lambda t: (-(t[1] / t[2] if t[2] else 0.0), -t[1], t[0].name.casefold()),
         )
-        return [GroupRow(rank, g, total, active) for rank, (g, total, active) in enumerate(ordered, 1)]
+        return [
+            GroupRow(rank, g, total, active) for rank, (g, total, active) in enumerate(ordered, 1)
+        ]
 
     async def streak(self, channel: ChannelRef, user: UserRef) -> StreakView:
         state = await self.store.streak_state(channel.space_key, user) or StreakState()
@@ -126,5 +132,7 @@ class LeaderboardService:
 
     async def _view(self, channel: ChannelRef, name: str, state: StreakState) -> StreakView:
         today = await self.today(channel)
-        days = await self.store.round_days(channel.space_key, state.last_day) if state.last_day else []
+        days = (
+            await self.store.round_days(channel.space_key, state.last_day) if state.last_day else []
+        )
         return view(name, state, days, today)

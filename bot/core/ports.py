@@ -18,8 +18,8 @@ from bot.core.models import (
     AnswerSubmission,
     ChannelRef,
     Group,
-    RecordedAnswer,
     Recap,
+    RecordedAnswer,
     Report,
     RevealSummary,
     Round,
@@ -78,7 +78,10 @@ class QuestionSource(Protocol):
     def topics(self) -> list[str]: ...
     def has_topic(self, slug: str) -> bool: ...
     def filter(
-        self, *, topics: Collection[str] | None = None, difficulty: Difficulty | None = None,
+        self,
+        *,
+        topics: Collection[str] | None = None,
+        difficulty: Difficulty | None = None,
         kind: Kind | None = None,
     ) -> list[Question]: ...
 
@@ -105,7 +108,9 @@ class Settlement:
     streaks: dict[int, StreakState]
 
 
-SettleFn = Callable[[Round, Sequence[RecordedAnswer], dict[int, StreakState], Sequence[date]], Settlement]
+SettleFn = Callable[
+    [Round, Sequence[RecordedAnswer], dict[int, StreakState], Sequence[date]], Settlement
+]
 """Pure domain function the store calls inside the reveal transaction with the
 round, its answers, the answerers' streak states and the space's recent round
 days."""
@@ -157,7 +162,9 @@ class Store(Protocol):
         wins; answers to rounds that are no longer open are refused."""
         ...
 
-    async def settle_round(self, round_id: int, now: datetime, settle: SettleFn) -> tuple[Round, Settlement] | None:
+    async def settle_round(
+        self, round_id: int, now: datetime, settle: SettleFn
+    ) -> tuple[Round, Settlement] | None:
         """Close a round and apply ``settle`` atomically; ``None`` if it was
         already revealed (so a reveal happens exactly once)."""
         ...
@@ -166,26 +173,38 @@ class Store(Protocol):
 
     # scores and streaks
     async def top_scores(
-        self, space: SpaceKey, channel: str | None, period_key: str, limit: int,
+        self,
+        space: SpaceKey,
+        channel: str | None,
+        period_key: str,
+        limit: int,
         group_id: int | None = None,
     ) -> list[ScoreRow]: ...
     async def score_row(
-        self, space: SpaceKey, channel: str | None, period_key: str, user: UserRef,
+        self,
+        space: SpaceKey,
+        channel: str | None,
+        period_key: str,
+        user: UserRef,
         group_id: int | None = None,
     ) -> ScoreRow | None: ...
     async def group_totals(self, space: SpaceKey, period_key: str) -> list[tuple[Group, int, int]]:
         """(group, total points, members who scored) for every group of the space."""
         ...
+
     async def streak_state(self, space: SpaceKey, user: UserRef) -> StreakState | None: ...
     async def streak_states(self, space: SpaceKey, limit: int) -> list[tuple[str, StreakState]]:
         """The space's members with the longest current streaks (names, states)."""
         ...
+
     async def round_days(self, space: SpaceKey, since: date) -> list[date]:
         """Sorted distinct local dates with a round in the space, from ``since`` on."""
         ...
 
     # groups
-    async def create_group(self, space: SpaceKey, name: str, creator: UserRef, now: datetime) -> Group: ...
+    async def create_group(
+        self, space: SpaceKey, name: str, creator: UserRef, now: datetime
+    ) -> Group: ...
     async def find_group(self, space: SpaceKey, name: str) -> Group | None: ...
     async def list_groups(self, space: SpaceKey) -> list[Group]: ...
     async def join_group(self, group_id: int, user: UserRef, now: datetime) -> bool: ...

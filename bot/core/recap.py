@@ -21,7 +21,11 @@ log = logging.getLogger(__name__)
 
 class RecapService:
     def __init__(
-        self, *, store: Store, boards: LeaderboardService, platforms: Mapping[str, Platform],
+        self,
+        *,
+        store: Store,
+        boards: LeaderboardService,
+        platforms: Mapping[str, Platform],
         clock: Clock,
     ) -> None:
         self.store = store

@@ -18,7 +18,11 @@ log = logging.getLogger(__name__)
 
 
 async def recover(
-    *, store: Store, rounds: RoundService, scheduler: JobScheduler, clock: Clock,
+    *,
+    store: Store,
+    rounds: RoundService,
+    scheduler: JobScheduler,
+    clock: Clock,
     settings: GameSettings,
 ) -> None:
     restored = await store.unrevealed_rounds()
@@ -29,7 +33,9 @@ async def recover(
     for schedule in schedules:
         scheduler.set_daily(schedule)
         now = clock.now()
-        due = previous_occurrence(schedule.post_time, zone(schedule.timezone), schedule.weekdays, now)
+        due = previous_occurrence(
+            schedule.post_time, zone(schedule.timezone), schedule.weekdays, now
+        )
         if due is None or now - due > settings.late_post_grace:
             continue
         if await store.has_scheduled_round(schedule.channel, local_date(due, schedule.timezone)):
@@ -38,5 +44,8 @@ async def recover(
         if await rounds.post_scheduled(schedule.id) is not None:
             late += 1
     log.info(
-        "recovered %d unrevealed rounds, %d schedules, %d late posts", len(restored), len(schedules), late
+        "recovered %d unrevealed rounds, %d schedules, %d late posts",
+        len(restored),
+        len(schedules),
+        late,
     )

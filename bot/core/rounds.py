@@ -33,7 +33,15 @@ from bot.core.models import (
     StreakState,
     UserRef,
 )
-from bot.core.ports import Clock, JobScheduler, Platform, PostFailed, QuestionSource, Settlement, Store
+from bot.core.ports import (
+    Clock,
+    JobScheduler,
+    Platform,
+    PostFailed,
+    QuestionSource,
+    Settlement,
+    Store,
+)
 from bot.core.questions import Kind, Question
 from bot.core.scoring import score_answers
 from bot.core.selection import choose_question
@@ -81,19 +89,27 @@ class RoundService:
         if schedule is None or schedule.paused:
             return None
         now = self.clock.now()
-        due = previous_occurrence(schedule.post_time, zone(schedule.timezone), schedule.weekdays, now)
+        due = previous_occurrence(
+            schedule.post_time, zone(schedule.timezone), schedule.weekdays, now
+        )
         if due is None or now - due > self.settings.late_post_grace:
             log.info("skipping post for schedule %s: not due within the grace window", schedule_id)
             return None
-        return await self._post(schedule.channel, RoundKind.SCHEDULED, schedule, local_date(due, schedule.timezone))
+        return await self._post(
+            schedule.channel, RoundKind.SCHEDULED, schedule, local_date(due, schedule.timezone)
+        )
 
     async def post_now(self, channel: ChannelRef) -> Round:
         """``/daily now``: an extra round that does not use up the day's scheduled post."""
         if await self.store.latest_open_round(channel) is not None:
-            raise UserError("a round is already open in this channel; end it first with /daily reveal")
+            raise UserError(
+                "a round is already open in this channel; end it first with /daily reveal"
+            )
         schedule = await self.store.get_schedule(channel)
         tz = schedule.timezone if schedule else self.settings.default_timezone
-        posted = await self._post(channel, RoundKind.EXTRA, schedule, local_date(self.clock.now(), tz))
+        posted = await self._post(
+            channel, RoundKind.EXTRA, schedule, local_date(self.clock.now(), tz)
+        )
         if posted is None:  # pragma: no cover - extra rounds are never refused by the store
             raise UserError("could not start a round; try again")
         return posted
@@ -135,7 +151,9 @@ class RoundService:
         return opened
 
     async def _post_failed(self, schedule: Schedule | None, exc: PostFailed) -> None:
-        log.warning("posting failed (%s): %s", "permanent" if exc.permanent else "transient", exc.reason)
+        log.warning(
+            "posting failed (%s): %s", "permanent" if exc.permanent else "transient", exc.reason
+        )
         if schedule is None or schedule.id is None:
             return
         await self.store.set_schedule_failing(schedule.id, exc.reason)
@@ -152,7 +170,9 @@ class RoundService:
         try:
             return self.platforms[channel.platform]
         except KeyError:
-            raise PostFailed(f"no adapter for platform {channel.platform!r}", permanent=True) from None
+            raise PostFailed(
+                f"no adapter for platform {channel.platform!r}", permanent=True
+            ) from None
 
     # ---- answering -----------------------------------------------------
 

@@ -7,6 +7,7 @@ Discord, Slack and the terminal refuse bad input with the same words.
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import datetime
 
 from bot.core.errors import NotFound, UserError
 from bot.core.models import ChannelRef, Schedule, SpaceKey
@@ -38,7 +39,9 @@ def parse_difficulty(text: str | None) -> Difficulty | None:
 def parse_topics(text: str | None, bank: QuestionSource) -> tuple[str, ...]:
     if text is None or text.strip().lower() in {"", "any", "all"}:
         return ()
-    topics = tuple(dict.fromkeys(t.strip().lower() for t in text.replace(" ", ",").split(",") if t.strip()))
+    topics = tuple(
+        dict.fromkeys(t.strip().lower() for t in text.replace(" ", ",").split(",") if t.strip())
+    )
     unknown = [t for t in topics if not bank.has_topic(t)]
     if unknown:
         raise UserError(
@@ -49,7 +52,12 @@ def parse_topics(text: str | None, bank: QuestionSource) -> tuple[str, ...]:
 
 class ScheduleService:
     def __init__(
-        self, *, store: Store, bank: QuestionSource, scheduler: JobScheduler, clock: Clock,
+        self,
+        *,
+        store: Store,
+        bank: QuestionSource,
+        scheduler: JobScheduler,
+        clock: Clock,
         settings: GameSettings,
     ) -> None:
         self.store = store
@@ -72,8 +80,10 @@ class ScheduleService:
         """Create the channel's schedule or replace it; unspecified options keep
         their current value (or the default for a new schedule)."""
         current = await self.store.get_schedule(channel)
-        tz_name = parse_timezone(timezone).key if timezone else (
-            current.timezone if current else self.settings.default_timezone
+        tz_name = (
+            parse_timezone(timezone).key
+            if timezone
+            else (current.timezone if current else self.settings.default_timezone)
         )
         schedule = Schedule(
             id=current.id if current else None,
@@ -81,15 +91,15 @@ class ScheduleService:
             post_time=parse_time_of_day(at),
             timezone=tz_name,
             weekdays=parse_weekdays(days) if days else (current.weekdays if current else ALL_DAYS),
-            reveal_after=check_reveal_delay(parse_duration(reveal_after)) if reveal_after else (
-                current.reveal_after if current else self.settings.default_reveal_after
-            ),
-            topics=parse_topics(topics, self.bank) if topics is not None else (
-                current.topics if current else ()
-            ),
-            difficulty=parse_difficulty(difficulty) if difficulty is not None else (
-                current.difficulty if current else None
-            ),
+            reveal_after=check_reveal_delay(parse_duration(reveal_after))
+            if reveal_after
+            else (current.reveal_after if current else self.settings.default_reveal_after),
+            topics=parse_topics(topics, self.bank)
+            if topics is not None
+            else (current.topics if current else ()),
+            difficulty=parse_difficulty(difficulty)
+            if difficulty is not None
+            else (current.difficulty if current else None),
             paused=False,
             recap=current.recap if current else True,
             failing=None,
@@ -104,13 +114,15 @@ class ScheduleService:
             raise NotFound("this channel has no daily question yet; set one up with /daily setup")
         return schedule
 
-    async def list(self, space: SpaceKey) -> list[Schedule]:
+    async def in_space(self, space: SpaceKey) -> list[Schedule]:
         return await self.store.list_schedules(space)
 
     async def set_paused(self, channel: ChannelRef, paused: bool) -> Schedule:
         schedule = await self.get(channel)
         if schedule.paused == paused:
-            raise UserError(f"the daily question here is already {'paused' if paused else 'running'}")
+            raise UserError(
+                f"the daily question here is already {'paused' if paused else 'running'}"
+            )
         saved = await self.store.save_schedule(replace(schedule, paused=paused))
         if paused and saved.id is not None:
             self.scheduler.remove_daily(saved.id)
@@ -132,11 +144,14 @@ class ScheduleService:
         self.scheduler.remove_daily(schedule.id)
         return schedule
 
-    def next_post(self, schedule: Schedule) -> object:
+    def next_post(self, schedule: Schedule) -> datetime | None:
         """The next post instant (UTC), or ``None`` when paused."""
         if schedule.paused:
             return None
         return next_occurrence(
-            schedule.post_time, zone(schedule.timezone), schedule.weekdays, self.clock.now(),
+            schedule.post_time,
+            zone(schedule.timezone),
+            schedule.weekdays,
+            self.clock.now(),
             inclusive=False,
         )

@@ -22,7 +22,10 @@ class ScoringRules:
 
 
 def points_for(
-    correct: bool, answered_at: datetime, posted_at: datetime, reveals_at: datetime,
+    correct: bool,
+    answered_at: datetime,
+    posted_at: datetime,
+    reveals_at: datetime,
     rules: ScoringRules,
 ) -> int:
     if not correct:
@@ -51,7 +54,9 @@ def score_answers(
             choice=a.choice,
             answered_at=a.answered_at,
             correct=a.choice == correct_letter,
-            points=points_for(a.choice == correct_letter, a.answered_at, posted_at, reveals_at, rules),
+            points=points_for(
+                a.choice == correct_letter, a.answered_at, posted_at, reveals_at, rules
+            ),
         )
         for a in ordered
     ]

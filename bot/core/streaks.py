@@ -62,9 +62,7 @@ def advance(
     return new
 
 
-def view(
-    name: str, state: StreakState, round_days: Sequence[date], today: date
-) -> StreakView:
+def view(name: str, state: StreakState, round_days: Sequence[date], today: date) -> StreakView:
     """The streak as of ``today``: broken if the user missed more finished round
     days than their freezes cover. A round still open today is not a miss."""
     missed = missed_days(state.last_day, round_days, today)

@@ -7,6 +7,7 @@ plain coroutines taking ids, so a job never holds stale objects.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime, time, timedelta
@@ -112,7 +113,5 @@ class ApsJobScheduler:
         self._remove(f"reveal:{round_id}")
 
     def _remove(self, job_id: str) -> None:
-        try:
+        with contextlib.suppress(JobLookupError):
             self.scheduler.remove_job(job_id)
-        except JobLookupError:
-            pass

@@ -15,7 +15,9 @@ class CommunityRecords:
     db: Database
     ids: Identities
 
-    async def create_group(self, space: SpaceKey, name: str, creator: UserRef, now: datetime) -> Group:
+    async def create_group(
+        self, space: SpaceKey, name: str, creator: UserRef, now: datetime
+    ) -> Group:
         try:
             async with self.db.write() as conn:
                 space_id = await self.ids.space_id(conn, space)
@@ -116,7 +118,8 @@ class CommunityRecords:
             params = space
         async with self.db.reader.execute(query + "ORDER BY r.question_id, r.id", params) as cursor:
             return [
-                Report(int(r[0]), r[1], r[2] or r[3], r[4], from_db(r[5]), r[6]) async for r in cursor
+                Report(int(r[0]), r[1], r[2] or r[3], r[4], from_db(r[5]), r[6])
+                async for r in cursor
             ]
 
     async def claim_recap(self, channel: ChannelRef, week_key: str, now: datetime) -> bool:

@@ -58,8 +58,9 @@ def from_db(text: str) -> datetime:
 
 
 class Database:
-    def __init__(self, path: Path | str, *, synchronous: Synchronous = "NORMAL",
-                 busy_timeout_ms: int = 5000) -> None:
+    def __init__(
+        self, path: Path | str, *, synchronous: Synchronous = "NORMAL", busy_timeout_ms: int = 5000
+    ) -> None:
         self.path = Path(path)
         self.synchronous = synchronous
         self.busy_timeout_ms = busy_timeout_ms
@@ -80,7 +81,9 @@ class Database:
         conn.row_factory = aiosqlite.Row
         await conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_ms)}")
         await conn.execute("PRAGMA journal_mode = WAL")
-        await conn.execute(f"PRAGMA synchronous = {'FULL' if self.synchronous == 'FULL' else 'NORMAL'}")
+        await conn.execute(
+            f"PRAGMA synchronous = {'FULL' if self.synchronous == 'FULL' else 'NORMAL'}"
+        )
         await conn.execute("PRAGMA foreign_keys = ON")
         return conn
 

@@ -82,13 +82,16 @@ class Identities:
         self._channels[channel] = int(row[0])
         return self._channels[channel]
 
-    async def user_ids(self, conn: aiosqlite.Connection, users: Iterable[UserRef]) -> dict[tuple[str, str], int]:
+    async def user_ids(
+        self, conn: aiosqlite.Connection, users: Iterable[UserRef]
+    ) -> dict[tuple[str, str], int]:
         """Create or rename users as needed; returns (platform, external id) -> key."""
         wanted = {(u.platform, u.external_id): u.name for u in users}
         stale = [
             (platform, ext, name)
             for (platform, ext), name in wanted.items()
-            if (platform, ext) not in self._users or (name and self._users[(platform, ext)][1] != name)
+            if (platform, ext) not in self._users
+            or (name and self._users[(platform, ext)][1] != name)
         ]
         if stale:
             await conn.executemany(

@@ -21,7 +21,7 @@ from bot.core.models import (
     StreakState,
 )
 from bot.core.periods import keys_for
-from bot.core.ports import Settlement, SettleFn
+from bot.core.ports import SettleFn, Settlement
 from bot.core.questions import Question
 from bot.core.streaks import MAX_FREEZES
 from bot.storage.database import Database, from_db, to_db
@@ -76,9 +76,17 @@ class RoundRecords:
                     "timezone, question_id, question, status, posted_at, reveals_at) "
                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
-                        space_id, channel_id, schedule_id, kind.value, round_date.isoformat(),
-                        timezone, question.id, json.dumps(question.to_snapshot()),
-                        RoundStatus.POSTING.value, to_db(posted_at), to_db(reveals_at),
+                        space_id,
+                        channel_id,
+                        schedule_id,
+                        kind.value,
+                        round_date.isoformat(),
+                        timezone,
+                        question.id,
+                        json.dumps(question.to_snapshot()),
+                        RoundStatus.POSTING.value,
+                        to_db(posted_at),
+                        to_db(reveals_at),
                     ),
                 )
                 round_id = cursor.lastrowid
@@ -86,9 +94,16 @@ class RoundRecords:
             return None  # that channel already has its scheduled round for this date
         assert round_id is not None
         return Round(
-            id=round_id, channel=channel, question=question, kind=kind, round_date=round_date,
-            timezone=timezone, posted_at=posted_at, reveals_at=reveals_at,
-            status=RoundStatus.POSTING, schedule_id=schedule_id,
+            id=round_id,
+            channel=channel,
+            question=question,
+            kind=kind,
+            round_date=round_date,
+            timezone=timezone,
+            posted_at=posted_at,
+            reveals_at=reveals_at,
+            status=RoundStatus.POSTING,
+            schedule_id=schedule_id,
         )
 
     async def mark_posted(self, round_id: int, message_id: str | None) -> None:
@@ -100,7 +115,9 @@ class RoundRecords:
 
     async def discard_round(self, round_id: int) -> None:
         async with self.db.write() as conn:
-            await conn.execute("DELETE FROM rounds WHERE id = ? AND status = 'posting'", (round_id,))
+            await conn.execute(
+                "DELETE FROM rounds WHERE id = ? AND status = 'posting'", (round_id,)
+            )
 
     async def get_round(self, round_id: int) -> Round | None:
         async with self.db.reader.execute(_SELECT + "WHERE r.id = ?", (round_id,)) as cursor:
@@ -118,7 +135,8 @@ class RoundRecords:
         if channel_id is None:
             return None
         async with self.db.reader.execute(
-            _SELECT + "WHERE r.channel_id = ? AND r.status != 'revealed' ORDER BY r.id DESC LIMIT 1",
+            _SELECT
+            + "WHERE r.channel_id = ? AND r.status != 'revealed' ORDER BY r.id DESC LIMIT 1",
             (channel_id,),
         ) as cursor:
             row = await cursor.fetchone()
@@ -176,8 +194,13 @@ class RoundRecords:
                         rounds[int(row[0])] = (row[1], from_db(row[2]))
             taken: dict[tuple[int, int], str] = {}
             for round_id in round_ids:
-                users = sorted({user_keys[(s.user.platform, s.user.external_id)]
-                                for s in batch if s.round_id == round_id})
+                users = sorted(
+                    {
+                        user_keys[(s.user.platform, s.user.external_id)]
+                        for s in batch
+                        if s.round_id == round_id
+                    }
+                )
                 for part in chunks(users):
                     async with conn.execute(
                         "SELECT user_id, choice FROM answers WHERE round_id = ? "  # noqa: S608
@@ -199,13 +222,16 @@ class RoundRecords:
                     continue
                 key = (sub.round_id, user_keys[(sub.user.platform, sub.user.external_id)])
                 if key in taken:
-                    results.append(AnswerResult(AnswerOutcome.ALREADY_ANSWERED, taken[key], reveals_at))
+                    results.append(
+                        AnswerResult(AnswerOutcome.ALREADY_ANSWERED, taken[key], reveals_at)
+                    )
                     continue
                 taken[key] = sub.choice
                 rows.append((key[0], key[1], sub.choice, to_db(sub.answered_at)))
                 results.append(AnswerResult(AnswerOutcome.ACCEPTED, sub.choice, reveals_at))
             await conn.executemany(
-                "INSERT INTO answers (round_id, user_id, choice, answered_at) VALUES (?, ?, ?, ?)", rows
+                "INSERT INTO answers (round_id, user_id, choice, answered_at) VALUES (?, ?, ?, ?)",
+                rows,
             )
         return results
 
@@ -229,7 +255,8 @@ class RoundRecords:
                 (round_id,),
             ) as cursor:
                 answers = [
-                    RecordedAnswer(int(r[0]), r[1] or r[2], r[3], from_db(r[4])) async for r in cursor
+                    RecordedAnswer(int(r[0]), r[1] or r[2], r[3], from_db(r[4]))
+                    async for r in cursor
                 ]
             states = await self._streak_states(conn, space_id, [a.user_id for a in answers])
             async with conn.execute(
@@ -251,7 +278,15 @@ class RoundRecords:
                 "answered = answered + 1, reached_at = CASE WHEN excluded.points > 0 "
                 "THEN excluded.reached_at ELSE scores.reached_at END",
                 [
-                    (space_id, scope, period, s.user_id, s.points, int(s.correct), to_db(s.answered_at))
+                    (
+                        space_id,
+                        scope,
+                        period,
+                        s.user_id,
+                        s.points,
+                        int(s.correct),
+                        to_db(s.answered_at),
+                    )
                     for s in settlement.scored
                     for scope in (channel_id, 0)
                     for period in keys_for(round_.round_date)
@@ -264,9 +299,16 @@ class RoundRecords:
                 "best = excluded.best, last_day = excluded.last_day, freezes = excluded.freezes, "
                 "answered = excluded.answered, correct = excluded.correct",
                 [
-                    (space_id, user_id, st.current, st.best,
-                     st.last_day.isoformat() if st.last_day else None, st.freezes,
-                     st.answered, st.correct)
+                    (
+                        space_id,
+                        user_id,
+                        st.current,
+                        st.best,
+                        st.last_day.isoformat() if st.last_day else None,
+                        st.freezes,
+                        st.answered,
+                        st.correct,
+                    )
                     for user_id, st in settlement.streaks.items()
                 ],
             )

@@ -89,10 +89,14 @@ class ScheduleRecords:
         return _row_to_schedule(row) if row else None
 
     async def list_schedules(self, space: SpaceKey | None = None) -> list[Schedule]:
+        params: tuple[str, ...]
         if space is None:
             query, params = _SELECT + "ORDER BY sc.id", ()
         else:
-            query, params = _SELECT + "WHERE s.platform = ? AND s.external_id = ? ORDER BY sc.id", space
+            query, params = (
+                _SELECT + "WHERE s.platform = ? AND s.external_id = ? ORDER BY sc.id",
+                space,
+            )
         async with self.db.reader.execute(query, params) as cursor:
             return [_row_to_schedule(row) async for row in cursor]
 
@@ -102,4 +106,6 @@ class ScheduleRecords:
 
     async def set_schedule_failing(self, schedule_id: int, reason: str | None) -> None:
         async with self.db.write() as conn:
-            await conn.execute("UPDATE schedules SET failing = ? WHERE id = ?", (reason, schedule_id))
+            await conn.execute(
+                "UPDATE schedules SET failing = ? WHERE id = ?", (reason, schedule_id)
+            )

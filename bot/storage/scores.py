@@ -30,7 +30,11 @@ class ScoreRecords:
         return None if channel_id is None else (space_id, channel_id)
 
     async def top_scores(
-        self, space: SpaceKey, channel: str | None, period_key: str, limit: int,
+        self,
+        space: SpaceKey,
+        channel: str | None,
+        period_key: str,
+        limit: int,
         group_id: int | None = None,
     ) -> list[ScoreRow]:
         scope = await self._scope(space, channel)
@@ -51,7 +55,11 @@ class ScoreRecords:
         ]
 
     async def score_row(
-        self, space: SpaceKey, channel: str | None, period_key: str, user: UserRef,
+        self,
+        space: SpaceKey,
+        channel: str | None,
+        period_key: str,
+        user: UserRef,
         group_id: int | None = None,
     ) -> ScoreRow | None:
         scope = await self._scope(space, channel)
@@ -93,9 +101,7 @@ class ScoreRecords:
             "WHERE g.space_id = ? GROUP BY g.id ORDER BY g.name_key",
             (period_key, space_id),
         ) as cursor:
-            return [
-                (Group(int(r[0]), r[1], int(r[2])), int(r[3]), int(r[4])) async for r in cursor
-            ]
+            return [(Group(int(r[0]), r[1], int(r[2])), int(r[3]), int(r[4])) async for r in cursor]
 
     async def streak_state(self, space: SpaceKey, user: UserRef) -> StreakState | None:
         space_id = await self.ids.find_space(self.db.reader, space)

@@ -124,7 +124,9 @@ class Console:
 
     async def _daily(self, args: list[str]) -> str | None:
         if not args:
-            return "usage: /daily setup|show|pause|resume|remove|now|reveal|recap|reports (see /help)"
+            return (
+                "usage: /daily setup|show|pause|resume|remove|now|reveal|recap|reports (see /help)"
+            )
         sub, rest = args[0].lower(), args[1:]
         schedules, rounds = self.services.schedules, self.services.rounds
         if sub == "setup":
@@ -153,7 +155,9 @@ class Console:
             reports = await self.services.reports.open_reports(self.channel.space_key)
             if not reports:
                 return "no open question reports"
-            return "\n".join(f"#{r.id} {r.question_id} — {r.reason} (by {r.reporter})" for r in reports)
+            return "\n".join(
+                f"#{r.id} {r.question_id} — {r.reason} (by {r.reporter})" for r in reports
+            )
         return f"unknown /daily subcommand '{sub}'; see /help"
 
     async def _setup(self, args: list[str]) -> str:
@@ -172,7 +176,9 @@ class Console:
         saved = await self.services.schedules.setup(
             self.channel,
             at=positional[0],
-            timezone=positional[1] if len(positional) > 1 else options.get("timezone") or options.get("tz"),
+            timezone=positional[1]
+            if len(positional) > 1
+            else options.get("timezone") or options.get("tz"),
             reveal_after=options.get("reveal") or options.get("reveal_after"),
             days=options.get("days"),
             topics=options.get("topics"),
@@ -202,7 +208,9 @@ class Console:
             return render.groups_board(await boards.group_ranking(self.channel, period))
         if rest and scope is not Scope.GROUP:
             return f"'{' '.join(rest)}' is not a period or scope; use week|month|all and server|channel|group"
-        board = await boards.leaderboard(self.channel, self.user, period, scope, " ".join(rest) or None)
+        board = await boards.leaderboard(
+            self.channel, self.user, period, scope, " ".join(rest) or None
+        )
         return render.leaderboard(board, self.user_name)
 
     def _someone(self, args: list[str]) -> UserRef:
@@ -222,7 +230,8 @@ class Console:
             board = await boards.leaderboard(self.channel, who, period, Scope.SPACE)
             row = board.caller
             lines.append(
-                f"  {period.value:<5}: " + (f"{row.points} pts, rank {row.rank}" if row else "no points")
+                f"  {period.value:<5}: "
+                + (f"{row.points} pts, rank {row.rank}" if row else "no points")
             )
         return "\n".join(lines)
 
@@ -239,7 +248,7 @@ class Console:
         sub, name = args[0].lower(), " ".join(args[1:])
         groups, space = self.services.groups, self.channel.space_key
         if sub == "list":
-            found = await groups.list(space)
+            found = await groups.in_space(space)
             if not found:
                 return "no study groups yet; create one with /group create NAME"
             return "\n".join(f"  {g.name} ({g.members} members)" for g in found)
@@ -262,12 +271,17 @@ class Console:
     async def _report(self, args: list[str]) -> str:
         if len(args) < 2:
             return "usage: /report QUESTION-ID REASON (the id is shown under each question)"
-        report = await self.services.reports.report(self.channel, self.user, args[0], " ".join(args[1:]))
+        report = await self.services.reports.report(
+            self.channel, self.user, args[0], " ".join(args[1:])
+        )
         return f"thanks — report #{report.id} on {report.question_id} is filed for the maintainers"
 
     async def _as(self, args: list[str]) -> str:
         name = " ".join(args).strip()
-        if not 1 <= len(name) <= 32 or not name.replace(" ", "").replace("_", "").replace("-", "").isalnum():
+        if (
+            not 1 <= len(name) <= 32
+            or not name.replace(" ", "").replace("_", "").replace("-", "").isalnum()
+        ):
             return "usage: /as NAME (1-32 letters, digits, spaces, - or _)"
         self.user_name = name
         return f"you are now {name}"

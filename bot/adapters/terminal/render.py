@@ -65,11 +65,12 @@ def answer(result: AnswerResult, tz_name: str) -> str:
             return f"That is not an option; answer with one of {', '.join(result.allowed)}."
         case AnswerOutcome.UNKNOWN_ROUND:
             return "There is no such round."
-    return str(result.outcome)  # pragma: no cover
 
 
 def _row(row: ScoreRow) -> str:
-    return f"{row.rank:>3}. {row.name:<20} {row.points:>5} pts  {row.correct}/{row.answered} correct"
+    return (
+        f"{row.rank:>3}. {row.name:<20} {row.points:>5} pts  {row.correct}/{row.answered} correct"
+    )
 
 
 def leaderboard(board: Leaderboard, caller: str) -> str:
@@ -113,7 +114,14 @@ def schedule(s: Schedule, next_post: datetime | None) -> str:
         f"revealed after {format_duration(s.reveal_after)}",
         f"Topics: {', '.join(s.topics) or 'all'} · difficulty: {s.difficulty or 'any'} · "
         f"weekly recap: {'on' if s.recap else 'off'}",
-        "Status: " + ("paused" if s.paused else f"next post {when(next_post, s.timezone)}" if next_post else "active"),
+        "Status: "
+        + (
+            "paused"
+            if s.paused
+            else f"next post {when(next_post, s.timezone)}"
+            if next_post
+            else "active"
+        ),
     ]
     if s.failing:
         lines.append(f"Last post FAILED: {s.failing}")
