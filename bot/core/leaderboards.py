@@ -7,7 +7,7 @@ configured default), so boundaries fall on the team's own midnight.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from bot.core.errors import NotFound, UserError
 from bot.core.models import (
@@ -135,4 +135,5 @@ class LeaderboardService:
         days = (
             await self.store.round_days(channel.space_key, state.last_day) if state.last_day else []
         )
-        return view(name, state, days, today)
+        # Only finished days are listed, so today counts as missed once its rounds are revealed.
+        return view(name, state, days, today + timedelta(days=1))

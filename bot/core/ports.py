@@ -198,7 +198,9 @@ class Store(Protocol):
         ...
 
     async def round_days(self, space: SpaceKey, since: date) -> list[date]:
-        """Sorted distinct local dates with a round in the space, from ``since`` on."""
+        """Finished round days of the space from ``since`` on, sorted: local dates
+        with at least one round, all of them revealed. A day with a round still
+        open is not finished, so nobody has missed it yet."""
         ...
 
     # groups

@@ -133,8 +133,8 @@ class ScoreRecords:
         if space_id is None:
             return []
         async with self.db.reader.execute(
-            "SELECT DISTINCT round_date FROM rounds WHERE space_id = ? AND round_date >= ? "
-            "ORDER BY round_date",
+            "SELECT round_date FROM rounds WHERE space_id = ? AND round_date >= ? "
+            "GROUP BY round_date HAVING SUM(status != 'revealed') = 0 ORDER BY round_date",
             (space_id, since.isoformat()),
         ) as cursor:
             return [date.fromisoformat(r[0]) async for r in cursor]
