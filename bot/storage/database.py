@@ -70,10 +70,14 @@ class Database:
 
     async def open(self, *, migrate: bool = True) -> Database:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._writer = await self._connect()
-        if migrate:
-            await apply_migrations(self._writer)
-        self._reader = await self._connect()
+        try:
+            self._writer = await self._connect()
+            if migrate:
+                await apply_migrations(self._writer)
+            self._reader = await self._connect()
+        except BaseException:
+            await self.close()
+            raise
         return self
 
     async def _connect(self) -> aiosqlite.Connection:

@@ -1,0 +1,103 @@
+"""Schema migrations and connection settings on real SQLite files."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import aiosqlite
+import pytest
+
+from bot.storage.database import Database, apply_migrations, migrations, schema_version
+
+
+def schema(path: Path) -> list[tuple[str, str]]:
+    with sqlite3.connect(path) as conn:
+        rows = conn.execute(
+            "SELECT name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY name"
+        ).fetchall()
+    return [(name, sql or "") for name, sql in rows]
+
+
+async def test_migrates_an_empty_file_to_the_newest_version(tmp_path: Path) -> None:
+    async with Database(tmp_path / "new.sqlite3") as db:
+        assert await schema_version(db.reader) == migrations()[-1].version
+    tables = {name for name, _ in schema(tmp_path / "new.sqlite3")}
+    assert {"rounds", "answers", "scores", "streaks", "schedules", "study_groups"} <= tables
+
+
+@pytest.mark.parametrize("start", range(len(migrations())))
+async def test_upgrades_from_every_earlier_version(tmp_path: Path, start: int) -> None:
+    """A database left at any older version ends with the same schema as a new one."""
+    old, fresh = tmp_path / "old.sqlite3", tmp_path / "fresh.sqlite3"
+    async with aiosqlite.connect(old, isolation_level=None) as conn:
+        await apply_migrations(conn, target=start)
+        assert await schema_version(conn) == start
+    async with Database(old):
+        pass
+    async with Database(fresh):
+        pass
+    assert schema(old) == schema(fresh)
+
+
+async def test_reopening_applies_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "db.sqlite3"
+    async with Database(path):
+        pass
+    async with aiosqlite.connect(path, isolation_level=None) as conn:
+        assert await apply_migrations(conn) == []
+
+
+async def test_refuses_a_newer_schema(tmp_path: Path) -> None:
+    path = tmp_path / "future.sqlite3"
+    with sqlite3.connect(path) as conn:
+        conn.execute("PRAGMA user_version = 999")
+    with pytest.raises(RuntimeError, match="newer than this studybot"):
+        await Database(path).open()
+
+
+async def test_pragmas(tmp_path: Path) -> None:
+    async with Database(tmp_path / "db.sqlite3", synchronous="FULL") as db:
+        async with db.reader.execute("PRAGMA journal_mode") as cur:
+            assert (await cur.fetchone())[0] == "wal"
+        async with db.reader.execute("PRAGMA foreign_keys") as cur:
+            assert (await cur.fetchone())[0] == 1
+        async with db.reader.execute("PRAGMA synchronous") as cur:
+            assert (await cur.fetchone())[0] == 2  # FULL
+
+
+async def test_failed_write_is_rolled_back_whole(tmp_path: Path) -> None:
+    async with Database(tmp_path / "db.sqlite3") as db:
+        with pytest.raises(sqlite3.IntegrityError):
+            async with db.write() as conn:
+                await conn.execute("INSERT INTO spaces (platform, external_id) VALUES ('t', 's')")
+                await conn.execute("INSERT INTO spaces (platform, external_id) VALUES ('t', 's')")
+        async with db.reader.execute("SELECT COUNT(*) FROM spaces") as cur:
+            assert (await cur.fetchone())[0] == 0
+
+
+def _is_safe_fragment(field: str) -> bool:
+    return field.startswith("placeholders(") or field == "join"
+
+
+def test_scanner_catches_string_built_sql() -> None:
+    assert not _is_safe_fragment("name")
+    assert _is_safe_fragment("placeholders(len(part))")
+
+
+def test_no_sql_is_built_from_data() -> None:
+    """Every f-string that builds SQL may only interpolate placeholder lists or
+    fixed fragments; values always go through ``?`` parameters."""
+    root = Path(__file__).parents[1] / "bot"
+    offenders = []
+    for path in root.rglob("*.py"):
+        for number, line in enumerate(path.read_text("utf-8").splitlines(), start=1):
+            stripped = line.strip()
+            if stripped.startswith(('f"', "f'")) and any(
+                word in stripped.upper()
+                for word in ("SELECT ", "INSERT ", "UPDATE ", "DELETE ", "WHERE ")
+            ):
+                fields = [part.split("}")[0] for part in stripped.split("{")[1:]]
+                if not all(_is_safe_fragment(field) for field in fields):
+                    offenders.append(f"{path.relative_to(root.parent)}:{number}: {stripped}")
+    assert offenders == []
