@@ -34,12 +34,14 @@ class ConfigError(Exception):
 def _duration(value: Any) -> timedelta:
     if isinstance(value, timedelta):
         return value
-    if isinstance(value, int | float):
-        return timedelta(minutes=value)
     try:
+        if isinstance(value, int | float):
+            return timedelta(minutes=value)
         return parse_duration(str(value))
     except UserError as exc:
         raise ValueError(str(exc)) from None
+    except (OverflowError, ValueError):
+        raise ValueError(f"{value!r} is not a duration; use e.g. 30m, 2h or 1h30m") from None
 
 
 def _timezone(value: Any) -> str:
@@ -84,6 +86,8 @@ class GameSection(_Section):
     def to_domain(self) -> GameSettings:
         if not timedelta(minutes=1) <= self.default_reveal_after <= timedelta(hours=24):
             raise ValueError("game.default_reveal_after must be between 1m and 24h")
+        if not timedelta(0) <= self.late_post_grace <= timedelta(hours=24):
+            raise ValueError("game.late_post_grace must be between 0m and 24h")
         return GameSettings(
             default_timezone=self.default_timezone,
             default_reveal_after=self.default_reveal_after,
@@ -169,8 +173,10 @@ def _refuse_secrets(data: dict[str, Any], source: str, prefix: str = "") -> None
                 f"config error: {prefix}{key} in {source}: secrets are read from the environment "
                 "only (set DISCORD_TOKEN / SLACK_BOT_TOKEN), never from a file"
             )
-        if isinstance(value, dict):
-            _refuse_secrets(value, source, f"{prefix}{key}.")
+        tables = value if isinstance(value, list) else [value]
+        for table in tables:
+            if isinstance(table, dict):
+                _refuse_secrets(table, source, f"{prefix}{key}.")
 
 
 def _describe(exc: ValidationError) -> str:

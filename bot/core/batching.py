@@ -42,6 +42,10 @@ class GroupCommitter(Generic[T, R]):
             self.batches += 1
             try:
                 results = await self._flush([item for item, _ in batch])
+                if len(results) != len(batch):
+                    raise ValueError(
+                        f"flush returned {len(results)} results for {len(batch)} items"
+                    )
             except Exception as exc:
                 for _, future in batch:
                     if not future.done():

@@ -15,18 +15,24 @@ _GROUP_NAME = re.compile(r"^[\w][\w .'-]*$")
 
 
 def clean_group_name(text: str) -> str:
-    """Letters, digits, spaces and ``. ' - _`` only: a name is shown in many
-    messages, so nothing in it may ping people or break formatting."""
+    """Letters, digits, spaces and ``. ' -`` only: a name is shown in many
+    messages, so nothing in it may ping people or break formatting (``_`` is
+    out too: ``__x__`` underlines on Discord)."""
     name = " ".join(unicodedata.normalize("NFKC", text).split())
     if not 2 <= len(name) <= GROUP_NAME_MAX:
         raise UserError(f"a group name needs 2 to {GROUP_NAME_MAX} characters")
-    if not _GROUP_NAME.match(name) or any(unicodedata.category(c) == "Cf" for c in name):
-        raise UserError("a group name may use letters, digits, spaces and . ' - _ only")
+    if (
+        not _GROUP_NAME.match(name)
+        or "_" in name
+        or any(unicodedata.category(c) == "Cf" for c in name)
+    ):
+        raise UserError("a group name may use letters, digits, spaces and . ' - only")
     return name
 
 
 def clean_reason(text: str) -> str:
-    reason = " ".join("".join(c for c in text if unicodedata.category(c)[0] != "C").split())
+    visible = "".join(" " if unicodedata.category(c)[0] == "C" else c for c in text)
+    reason = " ".join(visible.split())
     if not REASON_MIN <= len(reason) <= REASON_MAX:
         raise UserError(f"say in {REASON_MIN} to {REASON_MAX} characters what is wrong")
     return reason

@@ -6,7 +6,8 @@ round never count against anyone, so downtime or a paused schedule is harmless.
 
 Freezes: every 7th day of a streak earns one, up to ``MAX_FREEZES``. When a
 user comes back after missing some round days, held freezes are spent one per
-missed day; if they cover every missed day the streak goes on.
+missed day; if they cover every missed day the streak goes on, otherwise the
+streak restarts at 1 and the freezes are gone (spent on the first misses).
 
 Users who did not answer are not touched when a round is revealed; their
 shown streak is worked out when read (``view``), which keeps reveals cheap no
@@ -52,6 +53,7 @@ def advance(
     missed = missed_days(state.last_day, round_days, day)
     if state.last_day is None or missed > state.freezes:
         new.current = 1
+        new.freezes = 0  # spent on the first missed days, which could not save the streak
     else:
         new.freezes -= missed
         new.current = state.current + 1
@@ -71,7 +73,7 @@ def view(name: str, state: StreakState, round_days: Sequence[date], today: date)
         user_name=name,
         current=0 if broken else state.current,
         best=state.best,
-        freezes=state.freezes if broken else state.freezes - missed,
+        freezes=0 if broken else state.freezes - missed,
         answered=state.answered,
         correct=state.correct,
         frozen_days=0 if broken else missed,

@@ -26,7 +26,8 @@ _DAY_ALIASES = {
     "weekends": frozenset({5, 6}),
 }
 _TIME_RE = re.compile(r"^\s*(\d{1,2})(?::(\d{2}))?\s*(am|pm)?\s*$", re.IGNORECASE)
-_DURATION_RE = re.compile(r"(\d+)\s*([dhms]?)", re.IGNORECASE)
+_DURATION_RE = re.compile(r"(\d{1,9})\s*([dhms]?)", re.IGNORECASE | re.ASCII)
+MAX_DURATION = timedelta(days=366)
 _DURATION_UNITS = {"d": 86400, "h": 3600, "m": 60, "s": 1, "": 60}
 
 
@@ -125,7 +126,9 @@ def parse_duration(text: str) -> timedelta:
     cleaned = text.strip().lower().replace(" ", "")
     if not cleaned or _DURATION_RE.sub("", cleaned):
         raise UserError(f"'{text}' is not a duration; use e.g. 30m, 2h, 1h30m (1 minute to 24h)")
-    seconds = sum(int(n) * _DURATION_UNITS[u] for n, u in _DURATION_RE.findall(cleaned))
+    seconds = sum(int(n) * _DURATION_UNITS[u.lower()] for n, u in _DURATION_RE.findall(cleaned))
+    if seconds > MAX_DURATION.total_seconds():
+        raise UserError(f"'{text}' is too long; durations go up to {MAX_DURATION.days} days")
     return timedelta(seconds=seconds)
 
 
@@ -139,6 +142,8 @@ def check_reveal_delay(delay: timedelta) -> timedelta:
 
 def format_duration(delay: timedelta) -> str:
     total = int(delay.total_seconds())
+    if total < 0:
+        return "-" + format_duration(-delay)
     hours, rest = divmod(total, 3600)
     minutes, seconds = divmod(rest, 60)
     parts = [f"{hours}h" if hours else "", f"{minutes}m" if minutes else ""]
