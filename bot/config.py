@@ -78,6 +78,7 @@ class GameSection(_Section):
     default_timezone: TimeZoneName = "UTC"
     default_reveal_after: Duration = timedelta(hours=1)
     late_post_grace: Duration = timedelta(hours=1)
+    retry_post_after: Duration = timedelta(minutes=5)
     correct_points: int = Field(10, ge=1, le=1000)
     early_bonus: int = Field(5, ge=0, le=1000)
     leaderboard_size: int = Field(10, ge=1, le=25)
@@ -92,6 +93,7 @@ class GameSection(_Section):
             default_timezone=self.default_timezone,
             default_reveal_after=self.default_reveal_after,
             late_post_grace=self.late_post_grace,
+            retry_post_after=max(self.retry_post_after, timedelta(seconds=10)),
             max_concurrent_posts=self.max_concurrent_posts,
             scoring=ScoringRules(self.correct_points, self.early_bonus),
             leaderboard_size=self.leaderboard_size,

@@ -236,3 +236,27 @@ async def test_daylight_saving_fall_back_posts_once(bot: Harness) -> None:
     await bot.move_to(datetime(2026, 11, 1, 12, 0, tzinfo=UTC))
     # 01:30 happens twice on 2026-11-01 (EDT then EST); only the first counts.
     assert [r.posted_at for r in bot.platform.posted] == [datetime(2026, 11, 1, 5, 30, tzinfo=UTC)]
+
+
+async def test_transient_post_failure_is_retried_within_grace(bot: Harness) -> None:
+    await setup_daily(bot)
+    bot.platform.fail_posts = PostFailed("timed out", permanent=False)
+    await bot.move_to(NINE)
+    assert (await bot.services.schedules.get(CHANNEL)).failing == "timed out"
+    await bot.move_to(NINE + timedelta(minutes=5))  # first retry fails too
+    bot.platform.fail_posts = None
+    await bot.move_to(NINE + timedelta(minutes=10))  # second retry succeeds
+    assert len(bot.platform.posted) == 1
+    assert bot.platform.posted[0].posted_at == NINE + timedelta(minutes=10)
+    assert (await bot.services.schedules.get(CHANNEL)).failing is None
+
+
+async def test_transient_failures_stop_retrying_after_grace(bot: Harness) -> None:
+    await setup_daily(bot)
+    bot.platform.fail_posts = PostFailed("timed out", permanent=False)
+    await bot.move_to(NINE + timedelta(hours=3))
+    bot.platform.fail_posts = None
+    await bot.move_to(NINE + timedelta(hours=5))
+    assert bot.platform.posted == []
+    jobs = [job.id for job in bot.runtime.scheduler.get_jobs()]  # type: ignore[union-attr]
+    assert not any(job.startswith("retry:") for job in jobs)

@@ -151,19 +151,25 @@ class RoundService:
         return opened
 
     async def _post_failed(self, schedule: Schedule | None, exc: PostFailed) -> None:
+        """Record why, for ``/daily show``; retry a transient failure (timeout,
+        outage) later, which ``post_scheduled`` refuses once past the grace window."""
         log.warning(
             "posting failed (%s): %s", "permanent" if exc.permanent else "transient", exc.reason
         )
         if schedule is None or schedule.id is None:
             return
         await self.store.set_schedule_failing(schedule.id, exc.reason)
+        if not exc.permanent:
+            retry_at = self.clock.now() + self.settings.retry_post_after
+            self.scheduler.retry_post(schedule.id, retry_at)
 
     async def _pick(self, channel: ChannelRef, schedule: Schedule | None) -> Question:
-        candidates = self.bank.filter(
-            topics=schedule.topics or None if schedule else None,
-            difficulty=schedule.difficulty if schedule else None,
-            kind=Kind.CHOICE,
-        )
+        if schedule is None:
+            candidates = self.bank.filter(kind=Kind.CHOICE)
+        else:
+            candidates = self.bank.filter(
+                topics=schedule.topics or None, difficulty=schedule.difficulty, kind=Kind.CHOICE
+            )
         return choose_question(candidates, await self.store.asked_counts(channel), self.rng)
 
     def _platform(self, channel: ChannelRef) -> Platform:

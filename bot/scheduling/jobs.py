@@ -98,6 +98,17 @@ class ApsJobScheduler:
     def remove_daily(self, schedule_id: int) -> None:
         self._remove(f"post:{schedule_id}")
         self._remove(f"recap:{schedule_id}")
+        self._remove(f"retry:{schedule_id}")
+
+    def retry_post(self, schedule_id: int, at: datetime) -> None:
+        self.scheduler.add_job(
+            self.on_post,
+            DateTrigger(run_date=at),
+            args=(schedule_id,),
+            id=f"retry:{schedule_id}",
+            misfire_grace_time=None,  # post_scheduled itself refuses when past the grace window
+            replace_existing=True,
+        )
 
     def set_reveal(self, round_id: int, at: datetime) -> None:
         self.scheduler.add_job(
