@@ -260,3 +260,12 @@ async def test_transient_failures_stop_retrying_after_grace(bot: Harness) -> Non
     assert bot.platform.posted == []
     jobs = [job.id for job in bot.runtime.scheduler.get_jobs()]  # type: ignore[union-attr]
     assert not any(job.startswith("retry:") for job in jobs)
+
+
+async def test_simultaneous_post_now_makes_one_round(bot: Harness) -> None:
+    results = await asyncio.gather(
+        *(bot.services.rounds.post_now(CHANNEL) for _ in range(3)), return_exceptions=True
+    )
+    assert sum(not isinstance(r, Exception) for r in results) == 1
+    assert all(isinstance(r, UserError) for r in results if isinstance(r, Exception))
+    assert len(bot.platform.posted) == 1

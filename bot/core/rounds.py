@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import date
@@ -79,6 +80,7 @@ class RoundService:
             store.record_answers
         )
         self._post_slots = asyncio.Semaphore(settings.max_concurrent_posts)
+        self._channel_locks: defaultdict[ChannelRef, asyncio.Lock] = defaultdict(asyncio.Lock)
 
     # ---- posting -------------------------------------------------------
 
@@ -100,16 +102,19 @@ class RoundService:
         )
 
     async def post_now(self, channel: ChannelRef) -> Round:
-        """``/daily now``: an extra round that does not use up the day's scheduled post."""
-        if await self.store.latest_open_round(channel) is not None:
-            raise UserError(
-                "a round is already open in this channel; end it first with /daily reveal"
+        """``/daily now``: an extra round that does not use up the day's scheduled post.
+
+        Serialised per channel, so two admins pressing it together get one round."""
+        async with self._channel_locks[channel]:
+            if await self.store.latest_open_round(channel) is not None:
+                raise UserError(
+                    "a round is already open in this channel; end it first with /daily reveal"
+                )
+            schedule = await self.store.get_schedule(channel)
+            tz = schedule.timezone if schedule else self.settings.default_timezone
+            posted = await self._post(
+                channel, RoundKind.EXTRA, schedule, local_date(self.clock.now(), tz)
             )
-        schedule = await self.store.get_schedule(channel)
-        tz = schedule.timezone if schedule else self.settings.default_timezone
-        posted = await self._post(
-            channel, RoundKind.EXTRA, schedule, local_date(self.clock.now(), tz)
-        )
         if posted is None:  # pragma: no cover - extra rounds are never refused by the store
             raise UserError("could not start a round; try again")
         return posted
