@@ -72,7 +72,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.getLogger("apscheduler").setLevel(max(level, logging.WARNING))
     try:
         if command == "console":
-            return asyncio.run(run_console(settings, args.user))
+            return asyncio.run(run_console(settings, getattr(args, "user", None)))
         if command == "bank":
             return _bank(settings, args.bank_command, args)
         if command == "db":

@@ -160,6 +160,14 @@ def test_piped_console_session_exits_cleanly(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+def test_bare_command_runs_the_console(tmp_path: Path) -> None:
+    """The README's run command is plain `studybot`, with no subcommand."""
+    result = run_cli([], tmp_path, "/daily now\na\n")
+    assert result.returncode == 0, result.stderr
+    assert "Locked in: a" in result.stdout
+
+
+@pytest.mark.slow
 def test_cli_bank_db_and_config_errors(tmp_path: Path) -> None:
     assert run_cli(["bank", "check", "--strict"], tmp_path).returncode == 0
     stats = run_cli(["bank", "stats"], tmp_path)

@@ -43,7 +43,7 @@ def reveal(summary: RevealSummary) -> str:
         f"── Reveal #{summary.round.id} ──",
         f"Correct answer: {q.answer}) {q.correct_text}",
         q.explanation,
-        f"Votes: {votes}   ({summary.total} answers, {share} correct)",
+        f"Votes: {votes}   ({summary.total} answer{'' if summary.total == 1 else 's'}, {share} correct)",
     ]
     if summary.first_correct:
         lines.append("First correct: " + ", ".join(summary.first_correct))
