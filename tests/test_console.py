@@ -9,6 +9,8 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from bot.adapters.terminal import Console, TerminalPlatform
 from bot.adapters.terminal.platform import PLATFORM
@@ -194,3 +196,72 @@ def test_broken_bank_stops_start_up_with_every_problem(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "bad.yaml:7: bad-one: answer:" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+COMMAND_WORDS = [
+    "/daily",
+    "setup",
+    "show",
+    "now",
+    "reveal",
+    "pause",
+    "resume",
+    "remove",
+    "recap",
+    "on",
+    "/leaderboard",
+    "week",
+    "month",
+    "all",
+    "channel",
+    "group",
+    "groups",
+    "/streak",
+    "/stats",
+    "/group",
+    "create",
+    "join",
+    "leave",
+    "list",
+    "mine",
+    "/report",
+    "/as",
+    "/topics",
+    "a",
+    "b",
+    "09:30",
+    "25:99",
+    "UTC",
+    "Europe/Berlin",
+    "reveal=1m",
+    "days=mon-fri",
+    "topics=evaluation",
+    "@everyone",
+    "<@1>",
+    "**x**",
+    "\u200b",
+    '"',
+    "'",
+    "eval-one",
+    "",
+    "\x00",
+    "é",
+    "x" * 50,
+]
+
+
+@settings(
+    max_examples=150,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(words=st.lists(st.sampled_from(COMMAND_WORDS) | st.text(max_size=12), max_size=6))
+async def test_random_input_never_breaks_the_console(
+    console: tuple[Console, Screen], words: list[str]
+) -> None:
+    con, screen = console
+    keep_going = await con.handle(" ".join(words))
+    out = screen.take()
+    assert keep_going
+    assert "something went wrong" not in out and "Traceback" not in out
