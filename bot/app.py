@@ -131,6 +131,8 @@ async def build_runtime(
     store = SqliteStore(db)
     scheduler = AsyncIOScheduler(timezone=UTC)
     platforms: dict[str, Platform] = {}
+    # The jobs need the services and the services need the jobs: the job
+    # callbacks look the services up here at fire time.
     holder: dict[str, Services] = {}
 
     async def post(schedule_id: int) -> None:
