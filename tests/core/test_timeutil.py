@@ -323,17 +323,6 @@ def test_parsers_only_raise_user_error(name: str, text: str) -> None:
         assert result is not None
 
 
-@given(text=st.text(alphabet=st.sampled_from("0123456789dhms hmDHMS:.-xyz"), max_size=9))
-@settings(database=None, deadline=None)
-def test_parse_duration_only_raises_user_error_on_short_text(text: str) -> None:
-    try:
-        result = parse_duration(text)
-    except UserError as exc:
-        assert "not a duration" in str(exc) or "too long" in str(exc)
-    else:
-        assert isinstance(result, timedelta)
-
-
 @given(
     text=st.text(alphabet=st.sampled_from("0123456789dhms hmDHMS:.-xyz"), max_size=9)
     | st.text(max_size=40)
