@@ -90,7 +90,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _bank(settings: Settings, action: str, args: argparse.Namespace) -> int:
     dirs = settings.bank.all_dirs
     if action == "check":
-        return run_check(dirs, strict=args.strict, out=sys.stdout)
+        return run_check(dirs, strict=args.strict, out=sys.stdout, syllabus=settings.bank.syllabus)
     if action == "stats":
         return run_stats(dirs, out=sys.stdout)
     return asyncio.run(_reports(settings))

@@ -65,9 +65,15 @@ class DatabaseSettings(_Section):
     busy_timeout_ms: int = Field(5000, ge=0, le=600_000)
 
 
+def _optional_path(value: Any) -> Any:
+    return None if value is None or str(value).strip().lower() in {"", "none"} else value
+
+
 class BankSettings(_Section):
     dirs: list[Path] = Field(default_factory=lambda: [Path("questions")])
     extra_dirs: list[Path] = Field(default_factory=list)
+    # Coverage policy for `bank check`; "" turns it off (e.g. for a team's own bank).
+    syllabus: Annotated[Path | None, BeforeValidator(_optional_path)] = Path("config/syllabus.toml")
 
     @property
     def all_dirs(self) -> list[Path]:

@@ -11,17 +11,30 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.bank.loader import LoadResult, load_bank
+from bot.bank.policy import check_policy
 from bot.bank.problems import Problem
 from bot.bank.stats import compute_stats, format_stats
+from bot.bank.syllabus import SyllabusError, load_syllabus
 
 
-def run_check(dirs: Sequence[Path], *, strict: bool, out: TextIO) -> int:
+def run_check(
+    dirs: Sequence[Path], *, strict: bool, out: TextIO, syllabus: Path | None = None
+) -> int:
     """Print every problem and a summary; 0 when the bank is fit to use.
 
     ``strict`` makes warnings fail too, for CI on shared packs where style
-    slips should not pile up.
+    slips should not pile up. ``syllabus`` adds the bank-wide coverage and
+    balance rules, which only make sense once the bank loads.
     """
     result = load_bank(dirs)
+    if syllabus is not None and result.ok:
+        try:
+            policy = load_syllabus(syllabus)
+        except SyllabusError as exc:
+            print(f"syllabus error: {exc}", file=out)
+            return 1
+        extra = check_policy(result.questions, policy)
+        result = LoadResult(result.questions, result.problems + tuple(extra), result.files)
     _print_problems(result, out)
     failed = not result.ok or (strict and bool(result.warnings))
     return 1 if failed else 0

@@ -14,6 +14,7 @@ import yaml
 
 from bot.bank.problems import Problem
 from bot.bank.reader import Entries, NodeReader, describe, is_text, line_of, quote
+from bot.bank.wording import EXPLANATION_SENTENCES, count_sentences, is_catch_all
 from bot.core.questions import LETTERS, Difficulty, Kind, Question
 
 FILE_KEYS = ("topic", "difficulty", "tags", "questions")
@@ -187,6 +188,9 @@ class _QuestionCheck:
             if explanation_node is None
             else reader.text(explanation_node, "explanation", EXPLANATION_LENGTH)
         )
+        low, high = EXPLANATION_LENGTH
+        if explanation_node is not None and explanation and low <= len(explanation) <= high:
+            self.check_sentences(explanation_node, explanation)
         choices, answer = self.answer(kind)
         if prompt_node is not None and prompt is not None and choices:
             self.check_display_size(prompt_node, prompt, choices)
@@ -298,6 +302,12 @@ class _QuestionCheck:
                     "remove it, the bot adds letters itself"
                 )
                 self.reader.error(item, "choices", message)
+            if is_catch_all(text):
+                message = (
+                    f"{what} is a catch-all ({quote(text[:40])}); it tests the list, "
+                    "not the subject: write a real distractor"
+                )
+                self.reader.warn(item, "choices", message)
             normalised = " ".join(text.casefold().split())
             if normalised in seen:
                 self.reader.error(item, "choices", f"{what} repeats option {seen[normalised]}")
@@ -331,6 +341,17 @@ class _QuestionCheck:
                 f"limit {MAX_DISPLAY_LENGTH}"
             )
             self.reader.error(prompt_node, "prompt", message)
+
+    def check_sentences(self, node: yaml.Node, explanation: str) -> None:
+        """Warn when an explanation is too short to teach or too long to read in chat."""
+        low, high = EXPLANATION_SENTENCES
+        count = count_sentences(explanation)
+        if not low <= count <= high:
+            message = (
+                f"has {count} sentence{'s' if count != 1 else ''}; write {low} to {high}: "
+                "why the answer is right and why the tempting wrong one is wrong"
+            )
+            self.reader.warn(node, "explanation", message)
 
     def check_standout(self, options: list[tuple[str, yaml.Node]], correct: int) -> None:
         """Warn when the correct option is conspicuously the longest, a classic giveaway."""

@@ -17,7 +17,7 @@ questions:
     prompt: Which metric is robust to class imbalance?
     choices: [Accuracy, PR-AUC, Error rate]
     answer: b
-    explanation: PR-AUC ignores true negatives, so a majority-class guesser cannot score well.
+    explanation: PR-AUC ignores true negatives. A majority-class guesser cannot score well.
 """
 
 

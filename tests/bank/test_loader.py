@@ -24,7 +24,7 @@ questions:
       - PR-AUC
       - Error rate
     answer: b
-    explanation: PR-AUC ignores true negatives, so a majority-class guesser cannot score well.
+    explanation: PR-AUC ignores true negatives. A majority-class guesser cannot score well.
 """
 
 SECOND = """\
@@ -32,7 +32,7 @@ SECOND = """\
     kind: open
     prompt: When would you prefer a PR curve over a ROC curve?
     answer: When positives are rare, because FPR hides false alarms.
-    explanation: The base-rate argument is what interviewers listen for here.
+    explanation: The base-rate argument is what interviewers listen for. FPR hides it.
 """
 
 
@@ -97,7 +97,7 @@ def test_valid_file_loads_questions_with_file_defaults(pack_dir: Path) -> None:
             prompt="Which metric is robust to class imbalance?",
             answer="b",
             explanation=(
-                "PR-AUC ignores true negatives, so a majority-class guesser cannot score well."
+                "PR-AUC ignores true negatives. A majority-class guesser cannot score well."
             ),
             choices=("Accuracy", "PR-AUC", "Error rate"),
             tags=("metrics",),
@@ -109,7 +109,7 @@ def test_valid_file_loads_questions_with_file_defaults(pack_dir: Path) -> None:
             kind=Kind.OPEN,
             prompt="When would you prefer a PR curve over a ROC curve?",
             answer="When positives are rare, because FPR hides false alarms.",
-            explanation="The base-rate argument is what interviewers listen for here.",
+            explanation="The base-rate argument is what interviewers listen for. FPR hides it.",
             tags=("metrics", "curves"),
         ),
     )
@@ -332,7 +332,7 @@ CASES = {
     ),
     "explanation-too-long": (
         mutate(
-            "PR-AUC ignores true negatives, so a majority-class guesser cannot score well.",
+            "PR-AUC ignores true negatives. A majority-class guesser cannot score well.",
             "z" * 1001,
         ),
         11,
@@ -621,7 +621,7 @@ def make_question(qid: str, topic: str, difficulty: Difficulty, kind: Kind) -> Q
         kind=kind,
         prompt="A prompt long enough?",
         answer="a" if kind is Kind.CHOICE else "A model answer.",
-        explanation="An explanation that teaches.",
+        explanation="An explanation that teaches. It has two sentences.",
         choices=("one", "two") if kind is Kind.CHOICE else (),
     )
 
