@@ -21,6 +21,7 @@ from bot.bank import QuestionBank, load_bank
 from bot.config import Settings
 from bot.core.clock import SystemClock
 from bot.core.community import GroupService, ReportService
+from bot.core.drills import DrillService
 from bot.core.leaderboards import LeaderboardService
 from bot.core.ports import Clock, Platform
 from bot.core.recap import RecapService
@@ -59,6 +60,7 @@ class Services:
     groups: GroupService
     reports: ReportService
     recaps: RecapService
+    drills: DrillService
     bank: QuestionBank
     clock: Clock
     settings: GameSettings
@@ -170,6 +172,7 @@ async def build_runtime(
         groups=GroupService(store=store, clock=clock),
         reports=ReportService(store=store, bank=bank, clock=clock),
         recaps=RecapService(store=store, boards=boards, platforms=platforms, clock=clock),
+        drills=DrillService(store=store, bank=bank, clock=clock, rng=rng or random.Random()),
         bank=bank,
         clock=clock,
         settings=game,

@@ -11,7 +11,7 @@ import pytest
 from bot.core.errors import UserError
 from bot.core.models import AnswerOutcome, Period, RoundKind, RoundStatus, Scope
 from bot.core.ports import PostFailed
-from tests.helpers import CHANNEL, MONDAY_8AM, Harness, user
+from tests.helpers import CHANNEL, MONDAY_8AM, OTHER_CHANNEL, Harness, user
 
 NINE = MONDAY_8AM.replace(hour=9)
 
@@ -269,3 +269,33 @@ async def test_simultaneous_post_now_makes_one_round(bot: Harness) -> None:
     assert sum(not isinstance(r, Exception) for r in results) == 1
     assert all(isinstance(r, UserError) for r in results if isinstance(r, Exception))
     assert len(bot.platform.posted) == 1
+
+
+async def test_a_disabled_schedule_stops_posting_and_says_why(bot: Harness) -> None:
+    await setup_daily(bot)
+    schedules = bot.services.schedules
+    disabled = await schedules.disable(CHANNEL, "the channel was deleted")
+    assert disabled is not None and disabled.paused
+    assert await schedules.disable(CHANNEL, "the channel was deleted") is None
+    await bot.move_to(NINE)
+    assert bot.platform.posted == []
+    shown = await schedules.get(CHANNEL)
+    assert shown.failing == "the channel was deleted"
+    resumed = await schedules.set_paused(CHANNEL, False)
+    assert resumed.failing is None and not resumed.paused
+    await bot.move_to(NINE + timedelta(days=1))
+    # Resumed inside the grace window, today's post is still made, then tomorrow's.
+    assert [r.round_date for r in bot.platform.posted] == [
+        NINE.date(),
+        NINE.date() + timedelta(days=1),
+    ]
+
+
+async def test_removing_the_bot_from_a_space_disables_every_schedule_there(bot: Harness) -> None:
+    await setup_daily(bot)
+    await bot.services.schedules.setup(OTHER_CHANNEL, at="10:00", timezone="UTC")
+    disabled = await bot.services.schedules.disable_space(CHANNEL.space_key, "bot removed")
+    expected = {c for c in (CHANNEL, OTHER_CHANNEL) if c.space_key == CHANNEL.space_key}
+    assert {s.channel for s in disabled} == expected
+    await bot.move_to(NINE + timedelta(hours=2))
+    assert all(r.channel != CHANNEL for r in bot.platform.posted)

@@ -261,3 +261,46 @@ class Recap:
     leaderboard: Leaderboard
     top_streaks: tuple[tuple[str, int], ...] = field(default=())
     rounds: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class DrillSession:
+    id: int
+    user: UserRef
+    questions: tuple[Question, ...]
+    position: int
+    """Index of the next question to answer; equal to ``total`` when finished."""
+    correct: int
+    started_at: datetime
+
+    @property
+    def total(self) -> int:
+        return len(self.questions)
+
+    @property
+    def finished(self) -> bool:
+        return self.position >= self.total
+
+    @property
+    def current(self) -> Question | None:
+        return None if self.finished else self.questions[self.position]
+
+
+@dataclass(frozen=True, slots=True)
+class DrillFeedback:
+    """The result of one answer and the session as it stands after it."""
+
+    session: DrillSession
+    question: Question
+    chosen: str
+    correct: bool
+
+
+@dataclass(frozen=True, slots=True)
+class DrillTotals:
+    answered: int = 0
+    correct: int = 0
+
+    @property
+    def accuracy(self) -> float | None:
+        return self.correct / self.answered if self.answered else None

@@ -17,6 +17,8 @@ from bot.core.models import (
     AnswerResult,
     AnswerSubmission,
     ChannelRef,
+    DrillSession,
+    DrillTotals,
     Group,
     Recap,
     RecordedAnswer,
@@ -224,3 +226,17 @@ class Store(Protocol):
     async def open_reports(self, space: SpaceKey | None = None) -> list[Report]: ...
     async def claim_recap(self, channel: ChannelRef, week_key: str, now: datetime) -> bool: ...
     async def round_count(self, channel: ChannelRef, since: date) -> int: ...
+
+    # drills
+    async def create_drill(
+        self, user: UserRef, space: SpaceKey | None, questions: Sequence[Question], now: datetime
+    ) -> DrillSession: ...
+    async def get_drill(self, session_id: int) -> DrillSession | None: ...
+    async def record_drill_answer(
+        self, session: DrillSession, question: Question, choice: str, correct: bool, now: datetime
+    ) -> DrillSession | None:
+        """Record the answer to ``session``'s current question and move it on;
+        ``None`` when that question was answered already (a double click)."""
+        ...
+
+    async def drill_totals(self, user: UserRef) -> DrillTotals: ...

@@ -123,7 +123,9 @@ class ScheduleService:
             raise UserError(
                 f"the daily question here is already {'paused' if paused else 'running'}"
             )
-        saved = await self.store.save_schedule(replace(schedule, paused=paused))
+        # Resuming is how an admin says the cause of a failure is fixed.
+        failing = schedule.failing if paused else None
+        saved = await self.store.save_schedule(replace(schedule, paused=paused, failing=failing))
         if paused and saved.id is not None:
             self.scheduler.remove_daily(saved.id)
         else:
@@ -143,6 +145,25 @@ class ScheduleService:
         await self.store.delete_schedule(schedule.id)
         self.scheduler.remove_daily(schedule.id)
         return schedule
+
+    async def disable(self, channel: ChannelRef, reason: str) -> Schedule | None:
+        """Pause a schedule the bot can no longer serve (channel deleted, bot removed)
+        and keep the reason for ``/daily show``; scores and history stay."""
+        schedule = await self.store.get_schedule(channel)
+        if schedule is None or (schedule.paused and schedule.failing == reason):
+            return None
+        saved = await self.store.save_schedule(replace(schedule, paused=True, failing=reason))
+        if saved.id is not None:
+            self.scheduler.remove_daily(saved.id)
+        return saved
+
+    async def disable_space(self, space: SpaceKey, reason: str) -> list[Schedule]:
+        disabled = []
+        for schedule in await self.store.list_schedules(space):
+            saved = await self.disable(schedule.channel, reason)
+            if saved is not None:
+                disabled.append(saved)
+        return disabled
 
     def next_post(self, schedule: Schedule) -> datetime | None:
         """The next post instant (UTC), or ``None`` when paused."""

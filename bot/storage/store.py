@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from bot.storage.community import CommunityRecords
 from bot.storage.database import Database
+from bot.storage.drills import DrillRecords
 from bot.storage.identity import Identities
 from bot.storage.rounds import RoundRecords
 from bot.storage.schedules import ScheduleRecords
 from bot.storage.scores import ScoreRecords
 
 
-class SqliteStore(ScheduleRecords, RoundRecords, ScoreRecords, CommunityRecords):
+class SqliteStore(ScheduleRecords, RoundRecords, ScoreRecords, CommunityRecords, DrillRecords):
     def __init__(self, db: Database) -> None:
         self.db = db
         self.ids = Identities()

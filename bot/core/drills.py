@@ -1,0 +1,93 @@
+"""Private drills: a short run of questions answered one at a time.
+
+A drill lives in the store, not in memory, so a button pressed after a restart
+still finds its question, and a second click on an old question is refused
+instead of being scored twice. Every answer is kept per question so the
+spaced-repetition work can later pick what a user keeps getting wrong.
+"""
+
+from __future__ import annotations
+
+import random
+
+from bot.core.errors import Forbidden, NotFound, UserError
+from bot.core.models import DrillFeedback, DrillSession, DrillTotals, SpaceKey, UserRef
+from bot.core.ports import Clock, QuestionSource, Store
+from bot.core.questions import LETTERS, Kind
+from bot.core.schedules import parse_difficulty
+
+DEFAULT_COUNT = 5
+MAX_COUNT = 20
+
+
+def parse_count(value: int | str | None) -> int:
+    if value is None or value == "":
+        return DEFAULT_COUNT
+    try:
+        count = int(value)
+    except (TypeError, ValueError):
+        raise UserError(f"'{value}' is not a number; ask for 1 to {MAX_COUNT} questions") from None
+    if not 1 <= count <= MAX_COUNT:
+        raise UserError(f"a drill has 1 to {MAX_COUNT} questions; you asked for {count}")
+    return count
+
+
+class DrillService:
+    def __init__(
+        self, *, store: Store, bank: QuestionSource, clock: Clock, rng: random.Random
+    ) -> None:
+        self.store = store
+        self.bank = bank
+        self.clock = clock
+        self.rng = rng
+
+    async def start(
+        self,
+        user: UserRef,
+        space: SpaceKey | None,
+        *,
+        topic: str | None = None,
+        difficulty: str | None = None,
+        count: int | str | None = None,
+    ) -> DrillSession:
+        wanted = parse_count(count)
+        level = parse_difficulty(difficulty)
+        topics = None
+        if topic and topic.strip().lower() not in {"any", "all"}:
+            slug = topic.strip().lower()
+            if not self.bank.has_topic(slug):
+                known = ", ".join(self.bank.topics())
+                raise UserError(f"unknown topic '{topic}'; known topics: {known}")
+            topics = [slug]
+        pool = self.bank.filter(topics=topics, difficulty=level, kind=Kind.CHOICE)
+        if not pool:
+            raise NotFound("no questions match that topic and difficulty; try another mix")
+        chosen = self.rng.sample(pool, min(wanted, len(pool)))
+        return await self.store.create_drill(user, space, chosen, self.clock.now())
+
+    async def answer(
+        self, session_id: int, user: UserRef, position: int, letter: str
+    ) -> DrillFeedback:
+        """Score one answer; only the drill's owner may answer, each question once."""
+        session = await self.store.get_drill(session_id)
+        if session is None:
+            raise NotFound("this drill no longer exists; start a new one with /drill")
+        if (session.user.platform, session.user.external_id) != (user.platform, user.external_id):
+            raise Forbidden("this drill belongs to someone else; start your own with /drill")
+        if position != session.position:
+            raise UserError("you already answered that question; carry on with the current one")
+        question = session.questions[position]
+        letter = letter.strip().lower()
+        if letter not in LETTERS[: len(question.choices)]:
+            allowed = ", ".join(LETTERS[: len(question.choices)])
+            raise UserError(f"'{letter}' is not an option here; choose one of {allowed}")
+        correct = letter == question.answer
+        updated = await self.store.record_drill_answer(
+            session, question, letter, correct, self.clock.now()
+        )
+        if updated is None:
+            raise UserError("you already answered that question; carry on with the current one")
+        return DrillFeedback(updated, question, letter, correct)
+
+    async def totals(self, user: UserRef) -> DrillTotals:
+        return await self.store.drill_totals(user)
