@@ -39,6 +39,15 @@ def build_parser() -> argparse.ArgumentParser:
     console = commands.add_parser("console", help="run the bot in this terminal (the default)")
     console.add_argument("--user", help="who you are to start with (switch later with /as NAME)")
 
+    discord_cmd = commands.add_parser(
+        "discord", help="run the bot on Discord (needs DISCORD_TOKEN)"
+    )
+    discord_cmd.add_argument(
+        "--sync",
+        action="store_true",
+        help="push the slash commands to Discord at start-up (to discord.dev_guild if set)",
+    )
+
     bank = commands.add_parser("bank", help="check or describe the question bank")
     bank_cmds = bank.add_subparsers(dest="bank_command", metavar="ACTION", required=True)
     check = bank_cmds.add_parser(
@@ -73,6 +82,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if command == "console":
             return asyncio.run(run_console(settings, getattr(args, "user", None)))
+        if command == "discord":
+            from bot.adapters.discord.runner import run_discord
+
+            return asyncio.run(run_discord(settings, sync=args.sync))
         if command == "bank":
             return _bank(settings, args.bank_command, args)
         if command == "db":

@@ -112,6 +112,11 @@ class TerminalSettings(_Section):
     channel: str = "console"
 
 
+class DiscordSettings(_Section):
+    # A server id for instant command sync while developing; global sync otherwise.
+    dev_guild: int | None = Field(None, gt=0)
+
+
 class LoggingSettings(_Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
@@ -125,6 +130,7 @@ class Settings(BaseSettings):
     bank: BankSettings = Field(default_factory=BankSettings)
     game: GameSection = Field(default_factory=GameSection)
     terminal: TerminalSettings = Field(default_factory=TerminalSettings)
+    discord: DiscordSettings = Field(default_factory=DiscordSettings)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
     db: Path | None = Field(None, description="STUDYBOT_DB: short form of database.path")
     discord_token: SecretStr | None = Field(None, validation_alias="DISCORD_TOKEN")

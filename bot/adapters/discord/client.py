@@ -1,0 +1,90 @@
+"""The discord.py client: wiring cogs, buttons and server events to the services."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+import discord
+from discord.ext import commands
+
+from bot.adapters.discord.cogs.daily import DailyCog
+from bot.adapters.discord.cogs.drill import DrillCog
+from bot.adapters.discord.cogs.groups import GroupsCog
+from bot.adapters.discord.cogs.play import PlayCog
+from bot.adapters.discord.components import AnswerButton, DrillButton
+from bot.adapters.discord.ids import channel_ref, space_key
+from bot.adapters.discord.render import NO_MENTIONS
+from bot.adapters.discord.replies import StudyTree
+
+if TYPE_CHECKING:
+    from bot.app import Services
+
+log = logging.getLogger(__name__)
+
+COGS = (DailyCog, PlayCog, GroupsCog, DrillCog)
+
+
+def intents() -> discord.Intents:
+    """Guild events only: answers arrive as interactions, so no privileged intent."""
+    wanted = discord.Intents.none()
+    wanted.guilds = True
+    return wanted
+
+
+class StudyBot(commands.Bot):
+    def __init__(
+        self, services: Services, *, sync: bool = False, dev_guild: int | None = None
+    ) -> None:
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            intents=intents(),
+            tree_cls=StudyTree,
+            allowed_mentions=NO_MENTIONS,
+            help_command=None,
+        )
+        self.services = services
+        self.sync_on_start = sync
+        self.dev_guild = dev_guild
+
+    async def setup_hook(self) -> None:
+        self.add_dynamic_items(AnswerButton, DrillButton)
+        for cog in COGS:
+            try:
+                await self.add_cog(cog(self.services))
+            except Exception:
+                # One broken area must not take the others down with it.
+                log.exception("could not load %s", cog.__name__)
+        if self.sync_on_start:
+            await sync_commands(self)
+
+    async def on_ready(self) -> None:
+        log.info("connected as %s to %d servers", self.user, len(self.guilds))
+
+    async def on_guild_remove(self, guild: discord.Guild) -> None:
+        disabled = await self.services.schedules.disable_space(
+            space_key(guild.id), "the bot was removed from this server"
+        )
+        log.info("left server %s; disabled %d schedule(s)", guild.id, len(disabled))
+
+    async def on_guild_channel_delete(self, channel: discord.abc.GuildChannel) -> None:
+        disabled = await self.services.schedules.disable(
+            channel_ref(channel.guild.id, channel.id), "the channel was deleted"
+        )
+        if disabled is not None:
+            log.info("channel %s deleted; its daily question is disabled", channel.id)
+
+
+async def sync_commands(bot: commands.Bot, dev_guild: int | None = None) -> int:
+    """Push the command list to Discord: to the test server only when one is set
+    (instant), else globally (can take up to an hour to show everywhere)."""
+    guild_id = dev_guild if dev_guild is not None else getattr(bot, "dev_guild", None)
+    if guild_id is not None:
+        guild = discord.Object(id=guild_id)
+        bot.tree.copy_global_to(guild=guild)
+        synced = await bot.tree.sync(guild=guild)
+        log.info("synced %d commands to test server %s", len(synced), guild_id)
+    else:
+        synced = await bot.tree.sync()
+        log.info("synced %d commands globally", len(synced))
+    return len(synced)

@@ -1,0 +1,100 @@
+"""The domain's ``Platform`` port on Discord: post, close, reveal, recap, DM.
+
+Discord failures become :class:`PostFailed` with a reason an admin can act
+on; whether a failure is permanent decides if the domain retries. Rate limits
+are handled (waited out) inside discord.py and only show up here as delay.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import aiohttp
+import discord
+
+from bot.adapters.discord import render
+from bot.adapters.discord.components import answer_view
+from bot.adapters.discord.limits import MESSAGE_CONTENT, clip
+from bot.core.models import ChannelRef, Recap, RevealSummary, Round, UserRef
+from bot.core.ports import PostFailed
+
+log = logging.getLogger(__name__)
+
+NEEDED = "View Channel, Send Messages, Embed Links and Read Message History"
+
+
+@asynccontextmanager
+async def delivering(what: str) -> AsyncIterator[None]:
+    """Translate Discord's errors into the domain's PostFailed."""
+    try:
+        yield
+    except discord.Forbidden as exc:
+        reason = f"missing permission to {what} (the bot needs {NEEDED})"
+        raise PostFailed(reason, permanent=True) from exc
+    except discord.NotFound as exc:
+        raise PostFailed(
+            f"could not {what}: the channel or message is gone", permanent=True
+        ) from exc
+    except discord.HTTPException as exc:
+        raise PostFailed(
+            f"Discord error {exc.status} while trying to {what}", permanent=False
+        ) from exc
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        raise PostFailed(f"could not reach Discord to {what}", permanent=False) from exc
+
+
+class DiscordPlatform:
+    def __init__(self, client: discord.Client) -> None:
+        self.client = client
+
+    def _channel(self, ref: ChannelRef) -> discord.PartialMessageable:
+        return self.client.get_partial_messageable(int(ref.channel), guild_id=int(ref.space))
+
+    async def post_question(self, round_: Round) -> str | None:
+        channel = self._channel(round_.channel)
+        async with delivering("post the daily question"):
+            message = await channel.send(
+                embed=render.question_embed(round_),
+                view=answer_view(round_),
+                allowed_mentions=render.NO_MENTIONS,
+            )
+        return str(message.id)
+
+    async def close_answering(self, round_: Round) -> None:
+        if round_.message_id is None:
+            return
+        message = self._channel(round_.channel).get_partial_message(int(round_.message_id))
+        async with delivering("close the answer buttons"):
+            await message.edit(view=answer_view(round_, disabled=True))
+
+    async def post_reveal(self, summary: RevealSummary) -> None:
+        round_ = summary.round
+        channel = self._channel(round_.channel)
+        reference = None
+        if round_.message_id is not None:
+            reference = discord.MessageReference(
+                message_id=int(round_.message_id),
+                channel_id=int(round_.channel.channel),
+                fail_if_not_exists=False,
+            )
+        async with delivering("post the answer"):
+            await channel.send(
+                embed=render.reveal_embed(summary),
+                reference=reference,  # type: ignore[arg-type]
+                allowed_mentions=render.NO_MENTIONS,
+            )
+
+    async def post_recap(self, recap: Recap) -> None:
+        channel = self._channel(recap.channel)
+        async with delivering("post the weekly recap"):
+            await channel.send(embed=render.recap_embed(recap), allowed_mentions=render.NO_MENTIONS)
+
+    async def send_private(self, user: UserRef, text: str) -> None:
+        try:
+            target = await self.client.fetch_user(int(user.external_id))
+            await target.send(clip(text, MESSAGE_CONTENT), allowed_mentions=render.NO_MENTIONS)
+        except discord.HTTPException as exc:
+            # Many people close their DMs; that must not break anything.
+            log.info("could not DM user %s: %s", user.external_id, exc)

@@ -1,0 +1,298 @@
+"""Embeds and short texts for everything the Discord adapter shows.
+
+Every user-supplied name passes through :func:`safe` so nobody can ping
+@everyone or break formatting through the bot, even where mentions are also
+switched off when sending.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+import discord
+
+from bot.adapters.discord.limits import EMBED_DESCRIPTION, FIELD_VALUE, clip, fit
+from bot.core.models import (
+    AnswerOutcome,
+    AnswerResult,
+    DrillFeedback,
+    DrillSession,
+    DrillTotals,
+    GroupRow,
+    Leaderboard,
+    Recap,
+    Report,
+    RevealSummary,
+    Round,
+    Schedule,
+    ScoreRow,
+    StreakView,
+)
+from bot.core.questions import Question
+from bot.core.timeutil import format_duration, format_weekdays
+
+QUESTION_COLOUR = discord.Colour.blurple()
+REVEAL_COLOUR = discord.Colour.green()
+INFO_COLOUR = discord.Colour.dark_teal()
+WRONG_COLOUR = discord.Colour.red()
+NO_MENTIONS = discord.AllowedMentions.none()
+
+
+def safe(text: str) -> str:
+    """User text made inert: no markdown, no mentions."""
+    return discord.utils.escape_mentions(discord.utils.escape_markdown(text))
+
+
+def stamp(instant: datetime) -> str:
+    """A Discord timestamp shown in each reader's own zone, relative and absolute."""
+    ts = int(instant.timestamp())
+    return f"<t:{ts}:R> (<t:{ts}:f>)"
+
+
+def options_text(question: Question) -> str:
+    return "\n".join(
+        f"**{letter.upper()}** — {text}"
+        for letter, text in zip(question.letters(), question.choices, strict=True)
+    )
+
+
+def question_body(question: Question) -> str:
+    body = f"{question.prompt}\n\n{options_text(question)}"
+    return clip(body, EMBED_DESCRIPTION)
+
+
+def question_embed(round_: Round) -> discord.Embed:
+    q = round_.question
+    embed = discord.Embed(
+        title=f"Daily question #{round_.id}", description=question_body(q), colour=QUESTION_COLOUR
+    )
+    embed.add_field(name="Topic", value=q.topic)
+    embed.add_field(name="Difficulty", value=q.difficulty.value)
+    embed.add_field(name="Answer revealed", value=stamp(round_.reveals_at), inline=False)
+    embed.set_footer(text=f"Question {q.id} · your answer stays private · /report to flag it")
+    return fit(embed)
+
+
+def reveal_embed(summary: RevealSummary) -> discord.Embed:
+    q = summary.round.question
+    embed = discord.Embed(
+        title=f"Answer to question #{summary.round.id}: {q.answer.upper()}",
+        description=clip(f"**{q.answer.upper()} — {q.correct_text}**\n\n{q.explanation}", 4000),
+        colour=REVEAL_COLOUR,
+    )
+    votes = "\n".join(
+        f"{'✅' if letter == q.answer else '▫️'} **{letter.upper()}** {count}"
+        for letter, count in summary.counts.items()
+    )
+    embed.add_field(name="Votes", value=votes or "no answers")
+    share = f"{summary.share_correct:.0%}" if summary.total else "—"
+    plural = "" if summary.total == 1 else "s"
+    embed.add_field(name="Correct", value=f"{share} of {summary.total} answer{plural}")
+    if summary.first_correct:
+        embed.add_field(
+            name="First correct",
+            value=clip(", ".join(safe(n) for n in summary.first_correct), FIELD_VALUE),
+            inline=False,
+        )
+    if summary.streaks:
+        streaks = ", ".join(f"{safe(n)} ({d} days)" for n, d in summary.streaks)
+        embed.add_field(name="On a streak", value=clip(streaks, FIELD_VALUE), inline=False)
+    embed.set_footer(text=f"Question {q.id}")
+    return fit(embed)
+
+
+def answer_text(result: AnswerResult) -> str:
+    reveal = stamp(result.reveals_at) if result.reveals_at else "soon"
+    choice = (result.choice or "?").upper()
+    match result.outcome:
+        case AnswerOutcome.ACCEPTED:
+            return f"Locked in: **{choice}** — the answer is revealed {reveal}."
+        case AnswerOutcome.ALREADY_ANSWERED:
+            return f"You already chose **{choice}**; your first answer is the one that counts."
+        case AnswerOutcome.CLOSED:
+            return "Answering has closed for this question; the answer is posted in the channel."
+        case AnswerOutcome.INVALID_CHOICE:
+            return f"That is not an option; choose one of {', '.join(result.allowed).upper()}."
+        case AnswerOutcome.UNKNOWN_ROUND:
+            return "This question is no longer in play."
+
+
+def _row(row: ScoreRow, *, me: bool = False) -> str:
+    line = (
+        f"`{row.rank:>3}.` {safe(row.name)} — **{row.points}** pts "
+        f"({row.correct}/{row.answered} correct)"
+    )
+    return f"{line} ← you" if me else line
+
+
+def leaderboard_embed(board: Leaderboard, caller_id: int | None) -> discord.Embed:
+    lines = [_row(r, me=caller_id is not None and r.user_id == caller_id) for r in board.rows]
+    if not lines:
+        lines.append("Nobody has scored in this period yet.")
+    own = board.caller
+    if own is not None and all(r.user_id != own.user_id for r in board.rows):
+        lines += ["…", _row(own, me=True)]
+    elif own is None:
+        lines.append("\nYou have no points in this period yet.")
+    embed = discord.Embed(
+        title=board.title or "Leaderboard", description="\n".join(lines), colour=INFO_COLOUR
+    )
+    return fit(embed)
+
+
+def groups_embed(rows: Sequence[GroupRow], title: str) -> discord.Embed:
+    if not rows:
+        text = "No study groups yet; create one with `/group create`."
+    else:
+        text = "\n".join(
+            f"`{r.rank:>3}.` {safe(r.group.name)} — **{r.per_active_member:.1f}** per active "
+            f"member ({r.total} pts, {r.active_members}/{r.group.members} active)"
+            for r in rows
+        )
+    return fit(discord.Embed(title=title, description=text, colour=INFO_COLOUR))
+
+
+def streak_embed(view: StreakView) -> discord.Embed:
+    embed = discord.Embed(title=f"Streak — {safe(view.user_name)}", colour=INFO_COLOUR)
+    embed.add_field(name="Current", value=f"{view.current} days")
+    embed.add_field(name="Best", value=f"{view.best} days")
+    embed.add_field(name="Freezes", value=str(view.freezes))
+    embed.add_field(
+        name="Daily accuracy", value=f"{view.accuracy:.0%} ({view.correct}/{view.answered})"
+    )
+    if view.frozen_days:
+        embed.set_footer(text=f"{view.frozen_days} missed day(s) covered by freezes")
+    return fit(embed)
+
+
+def stats_embed(
+    view: StreakView, boards: Sequence[Leaderboard], drills: DrillTotals
+) -> discord.Embed:
+    embed = streak_embed(view)
+    embed.title = f"Stats — {safe(view.user_name)}"
+    for board in boards:
+        row = board.caller
+        value = f"{row.points} pts · rank {row.rank}" if row else "no points"
+        embed.add_field(name=board.period.value.title(), value=value)
+    accuracy = f"{drills.accuracy:.0%}" if drills.accuracy is not None else "—"
+    embed.add_field(name="Drills", value=f"{drills.correct}/{drills.answered} correct ({accuracy})")
+    return fit(embed)
+
+
+def schedule_embed(schedule: Schedule, next_post: datetime | None) -> discord.Embed:
+    embed = discord.Embed(title="Daily question", colour=INFO_COLOUR)
+    embed.add_field(
+        name="When",
+        value=f"{schedule.post_time:%H:%M} {schedule.timezone}, "
+        f"{format_weekdays(schedule.weekdays)}",
+    )
+    embed.add_field(name="Reveal after", value=format_duration(schedule.reveal_after))
+    embed.add_field(name="Topics", value=", ".join(schedule.topics) or "all")
+    embed.add_field(name="Difficulty", value=schedule.difficulty or "any")
+    embed.add_field(name="Weekly recap", value="on" if schedule.recap else "off")
+    status = "paused" if schedule.paused else (stamp(next_post) if next_post else "active")
+    embed.add_field(name="Next post", value=status, inline=False)
+    if schedule.failing:
+        embed.colour = WRONG_COLOUR
+        embed.add_field(name="⚠️ Problem", value=clip(schedule.failing, FIELD_VALUE), inline=False)
+    return fit(embed)
+
+
+def recap_embed(recap: Recap) -> discord.Embed:
+    lines = [_row(r) for r in recap.leaderboard.rows] or ["Nobody scored this week."]
+    embed = discord.Embed(
+        title=f"Weekly recap — {recap.week_key.removeprefix('w')}",
+        description="\n".join(lines),
+        colour=INFO_COLOUR,
+    )
+    embed.add_field(name="Rounds", value=str(recap.rounds))
+    if recap.top_streaks:
+        text = ", ".join(f"{safe(n)} ({d})" for n, d in recap.top_streaks)
+        embed.add_field(name="Longest streaks", value=clip(text, FIELD_VALUE), inline=False)
+    return fit(embed)
+
+
+def reports_embed(reports: Sequence[Report]) -> discord.Embed:
+    lines = [
+        f"`#{r.id}` **{r.question_id}** — {safe(r.reason)} (by {safe(r.reporter)}, "
+        f"{r.created_at:%Y-%m-%d})"
+        for r in reports
+    ] or ["No open question reports."]
+    return fit(discord.Embed(title="Question reports", description="\n".join(lines)))
+
+
+def drill_question_embed(session: DrillSession) -> discord.Embed:
+    question = session.current
+    assert question is not None
+    embed = discord.Embed(
+        title=f"Drill — question {session.position + 1} of {session.total}",
+        description=question_body(question),
+        colour=QUESTION_COLOUR,
+    )
+    embed.set_footer(
+        text=f"{question.topic} · {question.difficulty.value} · score {session.correct}/"
+        f"{session.position} · question {question.id}"
+    )
+    return fit(embed)
+
+
+def drill_feedback_embed(feedback: DrillFeedback) -> discord.Embed:
+    q = feedback.question
+    verdict = (
+        "✅ Correct" if feedback.correct else f"❌ Not quite — you chose {feedback.chosen.upper()}"
+    )
+    embed = discord.Embed(
+        title=verdict,
+        description=clip(f"**{q.answer.upper()} — {q.correct_text}**\n\n{q.explanation}", 4000),
+        colour=REVEAL_COLOUR if feedback.correct else WRONG_COLOUR,
+    )
+    embed.set_footer(text=f"Score {feedback.session.correct}/{feedback.session.position}")
+    return fit(embed)
+
+
+def drill_summary_embed(session: DrillSession) -> discord.Embed:
+    share = session.correct / session.total if session.total else 0.0
+    embed = discord.Embed(
+        title="Drill finished",
+        description=f"You got **{session.correct} of {session.total}** right ({share:.0%}).\n"
+        "Start another with `/drill`; your results count towards `/stats`.",
+        colour=INFO_COLOUR,
+    )
+    return fit(embed)
+
+
+def topics_embed(counts: Sequence[tuple[str, int]], total: int) -> discord.Embed:
+    lines = [f"**{topic}** — {count}" for topic, count in counts]
+    embed = discord.Embed(
+        title=f"{total} questions in {len(counts)} topics",
+        description="\n".join(lines),
+        colour=INFO_COLOUR,
+    )
+    return fit(embed)
+
+
+HELP_TEXT = {
+    "Daily question": (
+        "Admins (Manage Server) set it up with `/daily setup`: a channel, a time and an IANA "
+        "time zone. Everyone answers with the buttons; your choice stays private until the "
+        "reveal. `/daily show | pause | resume | remove | now | reveal | reports` manage it."
+    ),
+    "Practice": (
+        "`/drill [topic] [difficulty] [count]` runs a private drill with instant feedback. "
+        "`/topics` lists what you can drill."
+    ),
+    "Scores": (
+        "`/leaderboard [period] [scope] [group]`, `/streak [user]`, `/stats [user]`. "
+        "Streaks count days with a round; a freeze covers a missed day."
+    ),
+    "Groups": "`/group create | join | leave | list | leaderboard` for study groups.",
+    "Feedback": "`/report question reason` flags a wrong or unclear question.",
+}
+
+
+def help_embed() -> discord.Embed:
+    embed = discord.Embed(title="studybot — ML interview practice", colour=INFO_COLOUR)
+    for name, value in HELP_TEXT.items():
+        embed.add_field(name=name, value=value, inline=False)
+    return fit(embed)

@@ -1,0 +1,108 @@
+"""Answering interactions privately, and turning failures into a short message.
+
+Every path that answers a user goes through here so that the first response
+and follow-ups are chosen correctly, mentions are always off, and an error
+never leaves an interaction unanswered ("This interaction failed").
+"""
+
+from __future__ import annotations
+
+import logging
+
+import discord
+from discord import app_commands
+from discord.utils import MISSING
+
+from bot.adapters.discord.limits import MESSAGE_CONTENT, clip
+from bot.adapters.discord.render import NO_MENTIONS
+from bot.core.errors import UserError
+
+log = logging.getLogger(__name__)
+
+UNEXPECTED = "Something went wrong on our side. It has been logged; please try again in a moment."
+
+
+async def reply(
+    interaction: discord.Interaction,
+    content: str | None = None,
+    *,
+    embed: discord.Embed | None = None,
+    embeds: list[discord.Embed] | None = None,
+    view: discord.ui.View | None = None,
+    ephemeral: bool = True,
+) -> None:
+    """Send a response, or a follow-up when the interaction was already answered."""
+    text = clip(content, MESSAGE_CONTENT) if content is not None else None
+    items = embeds if embeds is not None else ([embed] if embed is not None else [])
+    if interaction.response.is_done():
+        await interaction.followup.send(
+            text if text is not None else MISSING,
+            embeds=items,
+            view=view if view is not None else MISSING,
+            ephemeral=ephemeral,
+            allowed_mentions=NO_MENTIONS,
+        )
+    else:
+        await interaction.response.send_message(
+            text,
+            embeds=items,
+            view=view if view is not None else MISSING,
+            ephemeral=ephemeral,
+            allowed_mentions=NO_MENTIONS,
+        )
+
+
+def explain(error: BaseException) -> str | None:
+    """The message to show for an expected failure; ``None`` for a bug."""
+    if isinstance(error, app_commands.CommandInvokeError):
+        error = error.original
+    match error:
+        case UserError():
+            return str(error)
+        case app_commands.MissingPermissions():
+            return "You need the **Manage Server** permission to use this command."
+        case app_commands.NoPrivateMessage():
+            return "This command only works in a server channel."
+        case app_commands.BotMissingPermissions():
+            missing = ", ".join(p.replace("_", " ") for p in error.missing_permissions)
+            return f"I am missing a permission here: {missing}."
+        case app_commands.TransformerError():
+            return f"'{error.value}' is not a valid {error.type.name}; pick one from the list."
+        case app_commands.CommandOnCooldown():
+            return f"Slow down a little; try again in {error.retry_after:.0f} s."
+        case app_commands.CheckFailure():
+            return "You cannot use this command here."
+        case discord.Forbidden():
+            return "Discord refused: I am missing a permission in this channel."
+    return None
+
+
+async def report_failure(interaction: discord.Interaction, error: BaseException) -> None:
+    """Tell the user briefly and privately; log a bug with its traceback."""
+    message = explain(error)
+    where = interaction.command.qualified_name if interaction.command else "component"
+    if message is None:
+        original = getattr(error, "original", error)
+        log.error(
+            "interaction %s (%s) by %s failed",
+            interaction.id,
+            where,
+            interaction.user.id,
+            exc_info=(type(original), original, original.__traceback__),
+        )
+        message = UNEXPECTED
+    else:
+        log.info("interaction %s (%s) refused: %s", interaction.id, where, message)
+    try:
+        await reply(interaction, message)
+    except discord.HTTPException as exc:
+        log.warning("could not tell the user about a failure: %s", exc)
+
+
+class StudyTree(app_commands.CommandTree[discord.Client]):
+    """The one error handler for every slash command."""
+
+    async def on_error(
+        self, interaction: discord.Interaction, error: app_commands.AppCommandError
+    ) -> None:
+        await report_failure(interaction, error)
