@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -128,6 +129,8 @@ class Harness:
         self.platform = RecordingPlatform()
         self.runtime: Runtime | None = None
         self.watcher: JobWatcher | None = None
+        # Run before each start, e.g. to register another platform adapter.
+        self.before_start: list[Callable[[Runtime], Awaitable[None]]] = []
 
     def settings(self) -> Settings:
         return Settings(database=DatabaseSettings(path=self.db_path), game=GameSection(**self.game))
@@ -135,6 +138,8 @@ class Harness:
     async def start(self) -> Harness:
         self.runtime = await build_runtime(self.settings(), bank=self.bank, rng=random.Random(7))
         self.runtime.platforms["test"] = self.platform
+        for hook in self.before_start:
+            await hook(self.runtime)
         self.watcher = JobWatcher(self.runtime)
         await self.runtime.start()
         await self.settle()

@@ -126,8 +126,10 @@ def _row(row: ScoreRow, *, me: bool = False) -> str:
     return f"{line} ← you" if me else line
 
 
-def leaderboard_embed(board: Leaderboard, caller_id: int | None) -> discord.Embed:
-    lines = [_row(r, me=caller_id is not None and r.user_id == caller_id) for r in board.rows]
+def leaderboard_embed(board: Leaderboard) -> discord.Embed:
+    """The top rows, and the caller's own row marked (added below when outside the top)."""
+    caller_id = board.caller.user_id if board.caller else None
+    lines = [_row(r, me=r.user_id == caller_id) for r in board.rows]
     if not lines:
         lines.append("Nobody has scored in this period yet.")
     own = board.caller

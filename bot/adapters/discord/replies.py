@@ -14,7 +14,7 @@ from discord import app_commands
 from discord.utils import MISSING
 
 from bot.adapters.discord.limits import MESSAGE_CONTENT, clip
-from bot.adapters.discord.render import NO_MENTIONS
+from bot.adapters.discord.render import NO_MENTIONS, safe
 from bot.core.errors import UserError
 
 log = logging.getLogger(__name__)
@@ -58,7 +58,8 @@ def explain(error: BaseException) -> str | None:
         error = error.original
     match error:
         case UserError():
-            return str(error)
+            # Domain messages are plain text and may quote what the user typed.
+            return safe(str(error))
         case app_commands.MissingPermissions():
             return "You need the **Manage Server** permission to use this command."
         case app_commands.NoPrivateMessage():
@@ -70,6 +71,11 @@ def explain(error: BaseException) -> str | None:
             return f"'{error.value}' is not a valid {error.type.name}; pick one from the list."
         case app_commands.CommandOnCooldown():
             return f"Slow down a little; try again in {error.retry_after:.0f} s."
+        case app_commands.CommandSignatureMismatch() | app_commands.CommandNotFound():
+            return (
+                "This command has changed since it was last synced with Discord; "
+                "ask the bot's owner to run `studybot discord --sync`."
+            )
         case app_commands.CheckFailure():
             return "You cannot use this command here."
         case discord.Forbidden():

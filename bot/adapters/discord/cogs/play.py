@@ -48,7 +48,7 @@ class PlayCog(ServiceCog):
             SCOPE_VALUES[scope.value] if scope else (Scope.GROUP if group else Scope.SPACE),
             group,
         )
-        await reply(interaction, embed=render.leaderboard_embed(board, None))
+        await reply(interaction, embed=render.leaderboard_embed(board))
 
     @leaderboard.autocomplete("group")
     async def _leaderboard_groups(
