@@ -23,6 +23,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 COGS = (DailyCog, PlayCog, GroupsCog, DrillCog)
+# The least the bot needs: read the channel, post, embed, and reply to its own posts.
+INVITE_PERMISSIONS = discord.Permissions(
+    view_channel=True, send_messages=True, embed_links=True, read_message_history=True
+)
 
 
 def intents() -> discord.Intents:
@@ -60,6 +64,13 @@ class StudyBot(commands.Bot):
 
     async def on_ready(self) -> None:
         log.info("connected as %s to %d servers", self.user, len(self.guilds))
+        if self.user is not None:
+            link = discord.utils.oauth_url(
+                self.user.id,
+                permissions=INVITE_PERMISSIONS,
+                scopes=("bot", "applications.commands"),
+            )
+            log.info("invite link: %s", link)
 
     async def on_guild_remove(self, guild: discord.Guild) -> None:
         disabled = await self.services.schedules.disable_space(
