@@ -220,3 +220,47 @@ async def test_an_unexpected_failure_is_logged_and_answered(
     assert "database on fire" not in text_of(response)
     record = next(r for r in caplog.records if "failed" in r.getMessage())
     assert record.exc_info is not None and "database on fire" in str(record.exc_info[1])
+
+
+async def test_a_failing_button_answers_privately_and_logs(
+    world: DiscordWorld, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await world.command("daily now", permissions=MANAGER)
+    message = world.posted_message()
+
+    async def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(world.harness.services.rounds, "answer", broken)
+    with caplog.at_level(logging.ERROR):
+        (response,) = await world.click(
+            message, custom_ids(message)[0], user_id=ALICE, name="Alice"
+        )
+    assert is_ephemeral(response) and "Something went wrong" in text_of(response)
+    assert any("disk full" in str(r.exc_info[1]) for r in caplog.records if r.exc_info)
+
+
+async def test_a_button_for_an_unknown_round_is_refused_politely(world: DiscordWorld) -> None:
+    await world.command("daily now", permissions=MANAGER)
+    message = world.posted_message()
+    forged = "studybot:answer:424242:a"
+    message["components"][0]["components"][0]["custom_id"] = forged
+    (response,) = await world.click(message, forged, user_id=ALICE, name="Alice")
+    assert "no longer in play" in text_of(response)
+
+
+async def test_weekly_recap_is_posted_as_an_embed(world: DiscordWorld) -> None:
+    await setup_daily(world, reveal_after="30m")
+    await world.harness.move_to(NINE)
+    message = world.posted_message()
+    round_ = await world.harness.services.rounds.open_round(HERE)
+    ids = custom_ids(message)
+    await world.click(
+        message, ids["abcd".index(round_.question.answer)], user_id=ALICE, name="Alice"
+    )
+    next_monday = MONDAY_8AM.replace(hour=0) + timedelta(days=7)
+    await world.harness.move_to(next_monday + timedelta(minutes=1))
+    recaps = [b for b in world.fake.sent() if "Weekly recap" in text_of({"data": b})]
+    assert len(recaps) == 1
+    text = text_of({"data": recaps[0]})
+    assert "Alice" in text and recaps[0]["allowed_mentions"] == {"parse": []}
