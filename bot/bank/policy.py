@@ -14,11 +14,9 @@ from dataclasses import dataclass
 from itertools import combinations
 
 from bot.bank.problems import Problem
-from bot.bank.stats import compute_stats
+from bot.bank.stats import SCENARIO_TAG, compute_stats
 from bot.bank.syllabus import Syllabus
 from bot.core.questions import LETTERS, Difficulty, Kind, Question
-
-SCENARIO_TAG = "scenario"
 
 _WORD = re.compile(r"[a-z0-9]+")
 # Words that carry no meaning about what a question asks.

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 from bot.core.questions import LETTERS, Difficulty, Kind, Question
 
+SCENARIO_TAG = "scenario"
+
 
 @dataclass(frozen=True)
 class BankStats:
@@ -33,6 +35,8 @@ class BankStats:
     answer_share_four: dict[str, float]
     answer_share_all: dict[str, float]
     length_giveaway_share: float
+    scenario_share: float = 0.0
+    """Questions tagged ``scenario``: set in a realistic situation."""
 
 
 def compute_stats(questions: Iterable[Question]) -> BankStats:
@@ -55,6 +59,9 @@ def compute_stats(questions: Iterable[Question]) -> BankStats:
         answer_share_four=_shares(LETTERS[:4], (q.answer for q in four)),
         answer_share_all=_shares(LETTERS, (q.answer for q in choice)),
         length_giveaway_share=giveaways / len(choice) if choice else 0.0,
+        scenario_share=sum(1 for q in items if SCENARIO_TAG in q.tags) / len(items)
+        if items
+        else 0.0,
     )
 
 
@@ -85,6 +92,8 @@ def format_stats(stats: BankStats) -> str:
         _share_row("all", stats.answer_share_all, stats.choice_total),
         "",
         _giveaway_line(stats),
+        f"Scenario questions (tagged {SCENARIO_TAG!r}): "
+        f"{round(stats.scenario_share * stats.total)} of {stats.total} ({stats.scenario_share:.0%})",
     ]
     return "\n".join(lines)
 

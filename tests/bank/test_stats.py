@@ -92,7 +92,8 @@ def test_format_stats_is_a_readable_table() -> None:
     assert "Difficulty: easy 0, medium 5, hard 1" in lines
     assert ["4", "options", "50%", "25%", "25%", "0%", "-", "4"] in [line.split() for line in lines]
     assert ["all", "40%", "20%", "20%", "0%", "20%", "5"] in [line.split() for line in lines]
-    assert lines[-1] == (
+    assert lines[-2] == (
         "Length giveaway: the correct option is strictly the longest in 2 of 5 "
         "choice questions (40%)"
     )
+    assert lines[-1] == "Scenario questions (tagged 'scenario'): 0 of 6 (0%)"
