@@ -69,6 +69,23 @@ async def test_two_users_play_a_round(console: tuple[Console, Screen], bot: Harn
     assert "no open question" in await say(con, screen, right)
 
 
+async def test_a_drill_in_the_terminal(console: tuple[Console, Screen], bot: Harness) -> None:
+    con, screen = console
+    out = await say(con, screen, "/drill evaluation easy 3")
+    assert "Drill 1/1 · evaluation · easy" in out  # the pool holds one easy question
+    session = await bot.services.drills.store.get_drill(1)
+    right = session.questions[0].answer
+    out = await say(con, screen, right)
+    assert "Correct!" in out and "Drill finished: 1 of 1 right." in out
+    assert "no open question" in await say(con, screen, right)  # letters go back to rounds
+    await say(con, screen, "/drill 2")
+    assert "you are now bob" in await say(con, screen, "/as bob")
+    assert "not in a drill" in await say(con, screen, "/drill stop")
+    assert "drills: 1/1 correct" in await say(con, screen, "/stats alice")
+    assert "1 to 20" in await say(con, screen, "/drill 99")
+    assert "usage: /drill" in await say(con, screen, "/drill evaluation ensembles")
+
+
 async def test_scheduled_reveal_appears_after_the_delay(
     console: tuple[Console, Screen], bot: Harness
 ) -> None:

@@ -17,7 +17,7 @@ from bot.adapters.terminal import render
 from bot.adapters.terminal.platform import PLATFORM
 from bot.app import Services
 from bot.core.errors import UserError
-from bot.core.models import ChannelRef, Period, Scope, UserRef
+from bot.core.models import ChannelRef, DrillSession, Period, Scope, UserRef
 from bot.core.questions import LETTERS
 
 log = logging.getLogger(__name__)
@@ -29,7 +29,9 @@ Commands (everyone at the terminal is an admin):
   /daily show            this channel's schedule        /daily pause | resume | remove
   /daily now             post a question now            /daily reveal   end the open round now
   /daily recap on|off    weekly recap                   /daily reports  open question reports
-  a, b, c, d, e          answer the open question as the current user
+  a, b, c, d, e          answer the open question (or the current drill question)
+  /drill [TOPIC] [easy|medium|hard] [COUNT]   private practice with instant feedback
+  /drill stop            leave the drill; letters answer the channel's question again
   /leaderboard [week|month|all] [server|channel|group|groups] [GROUP]
   /streak [NAME]         streak and accuracy            /stats [NAME]   points and streak
   /topics                topics in the question bank
@@ -48,6 +50,7 @@ class Console:
     user_name: str = "you"
     space: str = "terminal"
     channel_name: str = "console"
+    drill: DrillSession | None = None
 
     @property
     def channel(self) -> ChannelRef:
@@ -92,9 +95,12 @@ class Console:
 
     async def _dispatch(self, head: str, args: list[str], line: str) -> str | None:
         if len(head) == 1 and head in LETTERS:
+            if self.drill is not None:
+                return await self._drill_answer(head)
             return await self._answer(head)
         handlers: dict[str, Handler] = {
             "/help": self._help,
+            "/drill": self._drill,
             "/daily": self._daily,
             "/leaderboard": self._leaderboard,
             "/streak": self._streak,
@@ -114,6 +120,38 @@ class Console:
 
     async def _help(self, args: list[str]) -> str:
         return HELP
+
+    async def _drill(self, args: list[str]) -> str:
+        if args and args[0].lower() == "stop":
+            if self.drill is None:
+                return "you are not in a drill"
+            self.drill = None
+            return "drill stopped; letters answer the channel's question again"
+        topic = difficulty = count = None
+        for arg in args:
+            word = arg.lower()
+            if word.isdigit():
+                count = word
+            elif word in {"easy", "medium", "hard", "any"}:
+                difficulty = word
+            elif topic is None:
+                topic = word
+            else:
+                return "usage: /drill [TOPIC] [easy|medium|hard] [COUNT]"
+        session = await self.services.drills.start(
+            self.user, self.channel.space_key, topic=topic, difficulty=difficulty, count=count
+        )
+        self.drill = session
+        return render.drill_question(session)
+
+    async def _drill_answer(self, letter: str) -> str:
+        assert self.drill is not None
+        feedback = await self.services.drills.answer(
+            self.drill.id, self.user, self.drill.position, letter
+        )
+        session = feedback.session
+        self.drill = None if session.finished else session
+        return render.drill_feedback(feedback)
 
     async def _answer(self, letter: str) -> str:
         round_ = await self.services.rounds.open_round(self.channel)
@@ -233,6 +271,8 @@ class Console:
                 f"  {period.value:<5}: "
                 + (f"{row.points} pts, rank {row.rank}" if row else "no points")
             )
+        drills = await self.services.drills.totals(who)
+        lines.append(f"  drills: {drills.correct}/{drills.answered} correct")
         return "\n".join(lines)
 
     async def _topics(self, args: list[str]) -> str:
@@ -284,6 +324,7 @@ class Console:
         ):
             return "usage: /as NAME (1-32 letters, digits, spaces, - or _)"
         self.user_name = name
+        self.drill = None  # a drill belongs to the one who started it
         return f"you are now {name}"
 
     async def _whoami(self, args: list[str]) -> str:

@@ -7,6 +7,8 @@ from datetime import datetime
 from bot.core.models import (
     AnswerOutcome,
     AnswerResult,
+    DrillFeedback,
+    DrillSession,
     GroupRow,
     Leaderboard,
     Recap,
@@ -135,4 +137,32 @@ def recap(r: Recap) -> str:
         lines.append("  nobody scored this week")
     if r.top_streaks:
         lines.append("Streaks: " + ", ".join(f"{n} ({d})" for n, d in r.top_streaks))
+    return "\n".join(lines)
+
+
+def drill_question(session: DrillSession) -> str:
+    q = session.current
+    assert q is not None
+    lines = [
+        f"── Drill {session.position + 1}/{session.total} · {q.topic} · {q.difficulty.value} ──",
+        q.prompt,
+        *(f"  {letter}) {text}" for letter, text in zip(q.letters(), q.choices, strict=True)),
+        f"Answer with {'/'.join(q.letters())}; /drill stop leaves the drill",
+    ]
+    return "\n".join(lines)
+
+
+def drill_feedback(feedback: DrillFeedback) -> str:
+    q = feedback.question
+    session = feedback.session
+    verdict = "Correct!" if feedback.correct else f"Not quite (you chose {feedback.chosen})."
+    lines = [
+        f"{verdict} The answer is {q.answer}) {q.correct_text}",
+        q.explanation,
+        f"Score: {session.correct}/{session.position}",
+    ]
+    if session.finished:
+        lines.append(f"Drill finished: {session.correct} of {session.total} right.")
+    else:
+        lines += ["", drill_question(session)]
     return "\n".join(lines)
