@@ -264,3 +264,16 @@ async def test_weekly_recap_is_posted_as_an_embed(world: DiscordWorld) -> None:
     assert len(recaps) == 1
     text = text_of({"data": recaps[0]})
     assert "Alice" in text and recaps[0]["allowed_mentions"] == {"parse": []}
+
+
+async def test_removing_the_bot_from_the_server_pauses_its_schedules(world: DiscordWorld) -> None:
+    await setup_daily(world)
+    world.bot._connection.parse_guild_delete({"id": str(GUILD_ID)})  # type: ignore[typeddict-item]
+    for _ in range(50):
+        await world.harness.settle()
+        schedule = await world.harness.services.schedules.get(HERE)
+        if schedule.paused:
+            break
+    assert schedule.paused and schedule.failing == "the bot was removed from this server"
+    await world.harness.move_to(NINE)
+    assert world.fake.sent() == []
