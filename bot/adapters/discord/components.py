@@ -35,7 +35,18 @@ async def guarded(interaction: discord.Interaction, action: Awaitable[None]) -> 
         await report_failure(interaction, exc)
 
 
+class _Guarded:
+    """Runs a button's work through :func:`guarded`, so no click goes unanswered."""
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        await guarded(interaction, self._answer(interaction))
+
+    async def _answer(self, interaction: discord.Interaction) -> None:
+        raise NotImplementedError
+
+
 class AnswerButton(
+    _Guarded,
     discord.ui.DynamicItem[discord.ui.Button[Any]],
     template=r"studybot:answer:(?P<round>[0-9]{1,18}):(?P<letter>[a-e])",
 ):
@@ -63,9 +74,6 @@ class AnswerButton(
     ) -> AnswerButton:
         return cls(int(match["round"]), match["letter"])
 
-    async def callback(self, interaction: discord.Interaction) -> None:
-        await guarded(interaction, self._answer(interaction))
-
     async def _answer(self, interaction: discord.Interaction) -> None:
         rounds = services_of(interaction).rounds
         result = await rounds.answer(self.round_id, user_ref(interaction.user), self.letter)
@@ -82,6 +90,7 @@ def answer_view(round_: Round, *, disabled: bool = False) -> discord.ui.View:
 
 
 class DrillButton(
+    _Guarded,
     discord.ui.DynamicItem[discord.ui.Button[Any]],
     template=r"studybot:drill:(?P<session>[0-9]{1,18}):(?P<position>[0-9]{1,3}):(?P<letter>[a-e])",
 ):
@@ -108,9 +117,6 @@ class DrillButton(
         /,
     ) -> DrillButton:
         return cls(int(match["session"]), int(match["position"]), match["letter"])
-
-    async def callback(self, interaction: discord.Interaction) -> None:
-        await guarded(interaction, self._answer(interaction))
 
     async def _answer(self, interaction: discord.Interaction) -> None:
         drills = services_of(interaction).drills

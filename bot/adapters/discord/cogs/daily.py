@@ -53,10 +53,12 @@ class DailyCog(ServiceCog):
 
     def _target(
         self, interaction: discord.Interaction, channel: discord.TextChannel | None
-    ) -> tuple[int, str]:
+    ) -> tuple[ChannelRef, str]:
+        """The channel a subcommand acts on (default: where it was used), and its mention."""
         channel_id = channel.id if channel is not None else interaction.channel_id
-        assert channel_id is not None
-        return channel_id, f"<#{channel_id}>"
+        if interaction.guild_id is None or channel_id is None:
+            raise app_commands.NoPrivateMessage()
+        return channel_ref(interaction.guild_id, channel_id), f"<#{channel_id}>"
 
     @daily.command(name="setup", description="Post a daily question in a channel at a set time")
     @app_commands.describe(
@@ -127,9 +129,9 @@ class DailyCog(ServiceCog):
         self, interaction: discord.Interaction, channel: discord.TextChannel | None = None
     ) -> None:
         schedules = self.services.schedules
-        channel_id, mention = self._target(interaction, channel)
+        here, mention = self._target(interaction, channel)
         try:
-            found = await schedules.get(self._ref(interaction, channel_id))
+            found = await schedules.get(here)
         except NotFound:
             pass
         else:
@@ -153,8 +155,8 @@ class DailyCog(ServiceCog):
     async def pause(
         self, interaction: discord.Interaction, channel: discord.TextChannel | None = None
     ) -> None:
-        channel_id, mention = self._target(interaction, channel)
-        await self.services.schedules.set_paused(self._ref(interaction, channel_id), True)
+        here, mention = self._target(interaction, channel)
+        await self.services.schedules.set_paused(here, True)
         await reply(
             interaction, f"The daily question in {mention} is paused. Resume it with /daily resume."
         )
@@ -163,9 +165,9 @@ class DailyCog(ServiceCog):
     async def resume(
         self, interaction: discord.Interaction, channel: discord.TextChannel | None = None
     ) -> None:
-        channel_id, mention = self._target(interaction, channel)
+        here, mention = self._target(interaction, channel)
         schedules = self.services.schedules
-        saved = await schedules.set_paused(self._ref(interaction, channel_id), False)
+        saved = await schedules.set_paused(here, False)
         await reply(
             interaction,
             f"The daily question in {mention} is running again.",
@@ -176,8 +178,8 @@ class DailyCog(ServiceCog):
     async def remove(
         self, interaction: discord.Interaction, channel: discord.TextChannel | None = None
     ) -> None:
-        channel_id, mention = self._target(interaction, channel)
-        await self.services.schedules.remove(self._ref(interaction, channel_id))
+        here, mention = self._target(interaction, channel)
+        await self.services.schedules.remove(here)
         await reply(
             interaction, f"The daily question in {mention} is removed; scores and streaks are kept."
         )
@@ -186,10 +188,10 @@ class DailyCog(ServiceCog):
     async def now(
         self, interaction: discord.Interaction, channel: discord.TextChannel | None = None
     ) -> None:
-        channel_id, mention = self._target(interaction, channel)
+        here, mention = self._target(interaction, channel)
         # Posting talks to Discord; answer within the 3-second window first.
         await interaction.response.defer(ephemeral=True, thinking=True)
-        round_ = await self.services.rounds.post_now(self._ref(interaction, channel_id))
+        round_ = await self.services.rounds.post_now(here)
         await reply(
             interaction,
             f"Posted question #{round_.id} in {mention}; answers close {render.stamp(round_.reveals_at)}.",
@@ -199,9 +201,9 @@ class DailyCog(ServiceCog):
     async def reveal(
         self, interaction: discord.Interaction, channel: discord.TextChannel | None = None
     ) -> None:
-        channel_id, mention = self._target(interaction, channel)
+        here, mention = self._target(interaction, channel)
         await interaction.response.defer(ephemeral=True, thinking=True)
-        summary = await self.services.rounds.reveal_now(self._ref(interaction, channel_id))
+        summary = await self.services.rounds.reveal_now(here)
         await reply(interaction, f"Revealed question #{summary.round.id} in {mention}.")
 
     @daily.command(name="recap", description="Turn the weekly recap on or off")
@@ -211,16 +213,11 @@ class DailyCog(ServiceCog):
         enabled: bool,
         channel: discord.TextChannel | None = None,
     ) -> None:
-        channel_id, mention = self._target(interaction, channel)
-        await self.services.schedules.set_recap(self._ref(interaction, channel_id), enabled)
+        here, mention = self._target(interaction, channel)
+        await self.services.schedules.set_recap(here, enabled)
         await reply(interaction, f"Weekly recap in {mention} turned {'on' if enabled else 'off'}.")
 
     @daily.command(name="reports", description="Open reports of wrong or unclear questions")
     async def reports(self, interaction: discord.Interaction) -> None:
         found = await self.services.reports.open_reports(self.space(interaction))
         await reply(interaction, embed=render.reports_embed(found))
-
-    def _ref(self, interaction: discord.Interaction, channel_id: int) -> ChannelRef:
-        guild_id = interaction.guild_id
-        assert guild_id is not None
-        return channel_ref(guild_id, channel_id)
