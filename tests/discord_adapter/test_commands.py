@@ -37,7 +37,7 @@ async def test_leaderboard_shows_names_without_pinging(world: DiscordWorld) -> N
     text = text_of(response)
     assert "@\u200beveryone" in text and "@everyone" not in text
     assert "\\*\\*Bob\\*\\*" in text
-    assert "← you" in text
+    assert "← you" in text and "Your streak: 1 days" in text
 
 
 async def test_leaderboard_periods_scopes_and_groups(world: DiscordWorld) -> None:
@@ -48,6 +48,8 @@ async def test_leaderboard_periods_scopes_and_groups(world: DiscordWorld) -> Non
     await world.command("group create", user_id=ALICE, name="Night Owls")
     (mine,) = await world.command("leaderboard", user_id=ALICE, scope="group", group="night owls")
     assert "Nobody has scored" in text_of(mine)
+    (unknown,) = await world.command("leaderboard", scope="group", group="Nobody Here")
+    assert is_ephemeral(unknown) and "Nobody Here" in text_of(unknown)
 
 
 async def test_streak_and_stats_for_me_and_for_someone_else(world: DiscordWorld) -> None:

@@ -126,7 +126,7 @@ def _row(row: ScoreRow, *, me: bool = False) -> str:
     return f"{line} ← you" if me else line
 
 
-def leaderboard_embed(board: Leaderboard) -> discord.Embed:
+def leaderboard_embed(board: Leaderboard, streak: StreakView | None = None) -> discord.Embed:
     """The top rows, and the caller's own row marked (added below when outside the top)."""
     caller_id = board.caller.user_id if board.caller else None
     lines = [_row(r, me=r.user_id == caller_id) for r in board.rows]
@@ -140,6 +140,8 @@ def leaderboard_embed(board: Leaderboard) -> discord.Embed:
     embed = discord.Embed(
         title=board.title or "Leaderboard", description="\n".join(lines), colour=INFO_COLOUR
     )
+    if streak is not None:
+        embed.set_footer(text=f"Your streak: {streak.current} days (best {streak.best})")
     return fit(embed)
 
 

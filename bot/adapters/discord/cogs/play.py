@@ -41,14 +41,16 @@ class PlayCog(ServiceCog):
         scope: app_commands.Choice[str] | None = None,
         group: app_commands.Range[str, 1, 40] | None = None,
     ) -> None:
+        me = user_ref(interaction.user)
         board = await self.services.boards.leaderboard(
             self.here(interaction),
-            user_ref(interaction.user),
+            me,
             Period(period.value) if period else Period.WEEK,
             SCOPE_VALUES[scope.value] if scope else (Scope.GROUP if group else Scope.SPACE),
             group,
         )
-        await reply(interaction, embed=render.leaderboard_embed(board))
+        streak = await self.services.boards.streak(self.here(interaction), me)
+        await reply(interaction, embed=render.leaderboard_embed(board, streak))
 
     @leaderboard.autocomplete("group")
     async def _leaderboard_groups(
