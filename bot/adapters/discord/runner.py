@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import signal
 import sys
 
 import discord
@@ -20,6 +22,16 @@ NO_TOKEN = (
     "(Bot > Reset Token), then run: DISCORD_TOKEN=<token> studybot discord  "
     "(README: 'Running on Discord')"
 )
+
+
+def stop_on_signals(client: discord.Client) -> None:
+    """Close cleanly on SIGTERM (docker stop) and SIGINT instead of dying mid-write."""
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        try:
+            loop.add_signal_handler(sig, lambda: asyncio.ensure_future(client.close()))
+        except (NotImplementedError, RuntimeError):  # pragma: no cover - not on this platform
+            return
 
 
 async def run_discord(settings: Settings, *, sync: bool) -> int:
@@ -42,5 +54,6 @@ async def run_discord(settings: Settings, *, sync: bool) -> int:
                 return 2
             # Recovery may post late questions, so it runs once we can talk to Discord.
             await runtime.start()
+            stop_on_signals(client)
             await client.connect()
     return 0
