@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import discord
 from discord import app_commands
 
@@ -14,9 +12,6 @@ from bot.adapters.discord.ids import channel_ref
 from bot.adapters.discord.replies import reply
 from bot.core.errors import NotFound, UserError
 from bot.core.models import ChannelRef
-
-if TYPE_CHECKING:
-    from bot.app import Services
 
 NEEDED_PERMISSIONS = ("view_channel", "send_messages", "embed_links", "read_message_history")
 DIFFICULTIES = [
@@ -38,9 +33,6 @@ class DailyCog(ServiceCog):
         guild_only=True,
         default_permissions=discord.Permissions(manage_guild=True),
     )
-
-    def __init__(self, services: Services) -> None:
-        super().__init__(services)
 
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
         # default_permissions is only a default that server admins can change,
