@@ -13,11 +13,12 @@ import random
 from bot.core.errors import Forbidden, NotFound, UserError
 from bot.core.models import DrillFeedback, DrillSession, DrillTotals, SpaceKey, UserRef
 from bot.core.ports import Clock, QuestionSource, Store
-from bot.core.questions import LETTERS, Kind
+from bot.core.questions import Kind
 from bot.core.schedules import parse_difficulty
 
 DEFAULT_COUNT = 5
 MAX_COUNT = 20
+ALREADY_ANSWERED = "you already answered that question; carry on with the current one"
 
 
 def parse_count(value: int | str | None) -> int:
@@ -75,18 +76,18 @@ class DrillService:
         if (session.user.platform, session.user.external_id) != (user.platform, user.external_id):
             raise Forbidden("this drill belongs to someone else; start your own with /drill")
         if position != session.position:
-            raise UserError("you already answered that question; carry on with the current one")
+            raise UserError(ALREADY_ANSWERED)
         question = session.questions[position]
         letter = letter.strip().lower()
-        if letter not in LETTERS[: len(question.choices)]:
-            allowed = ", ".join(LETTERS[: len(question.choices)])
+        if letter not in question.letters():
+            allowed = ", ".join(question.letters())
             raise UserError(f"'{letter}' is not an option here; choose one of {allowed}")
         correct = letter == question.answer
         updated = await self.store.record_drill_answer(
             session, question, letter, correct, self.clock.now()
         )
         if updated is None:
-            raise UserError("you already answered that question; carry on with the current one")
+            raise UserError(ALREADY_ANSWERED)
         return DrillFeedback(updated, question, letter, correct)
 
     async def totals(self, user: UserRef) -> DrillTotals:
