@@ -15,3 +15,17 @@ class NotFound(UserError):
 
 class Forbidden(UserError):
     """The caller may not do this (admin-only command, acting for someone else)."""
+
+
+class StoreBusy(UserError):
+    """The database stayed locked by another writer for longer than the busy timeout.
+
+    Raised by the storage layer instead of the driver's error, so a user who
+    clicks while, say, a backup holds the lock is told that nothing was saved
+    and to try again, rather than getting the generic "something went wrong".
+    """
+
+    MESSAGE = "the database is busy, so this was not saved; please try again in a moment"
+
+    def __init__(self, message: str = MESSAGE) -> None:
+        super().__init__(message)

@@ -11,7 +11,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import AsyncIterator
+import sqlite3
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -20,6 +21,8 @@ from pathlib import Path
 from typing import Literal
 
 import aiosqlite
+
+from bot.core.errors import StoreBusy
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +70,18 @@ class Database:
         self._writer: aiosqlite.Connection | None = None
         self._reader: aiosqlite.Connection | None = None
         self._lock = asyncio.Lock()
+        self._rollback_hooks: list[Callable[[], None]] = []
+
+    def on_rollback(self, hook: Callable[[], None]) -> None:
+        """Call ``hook`` after every write transaction that did not commit.
+
+        For in-memory state that mirrors rows written inside a transaction,
+        such as cached keys of rows just inserted: the hook throws it away, so
+        nothing survives that the database itself forgot. Hooks run under the
+        write lock, before the next transaction can begin; they must be quick
+        and synchronous, and one that raises is logged, not propagated.
+        """
+        self._rollback_hooks.append(hook)
 
     async def open(self, *, migrate: bool = True) -> Database:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -81,7 +96,9 @@ class Database:
         return self
 
     async def _connect(self) -> aiosqlite.Connection:
-        conn = await aiosqlite.connect(self.path, isolation_level=None)
+        # aiosqlite fetches ``async for`` rows in chunks, one thread hop each;
+        # the default of 64 made reading back a 5,000-user batch cost 80 hops.
+        conn = await aiosqlite.connect(self.path, isolation_level=None, iter_chunk_size=1024)
         conn.row_factory = aiosqlite.Row
         await conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_ms)}")
         await conn.execute("PRAGMA journal_mode = WAL")
@@ -111,18 +128,73 @@ class Database:
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[aiosqlite.Connection]:
-        """One write transaction; rolled back whole if anything inside fails."""
+        """One write transaction; rolled back whole if anything inside fails.
+
+        When another process keeps the write lock past the busy timeout, the
+        driver's "database is locked" becomes :class:`StoreBusy`, a user error
+        whose message says nothing was saved, and the transaction is rolled
+        back, so a caller never sees a half-written batch.
+        """
         if self._writer is None:
             raise RuntimeError("database is not open")
         conn = self._writer
         async with self._lock:
-            await conn.execute("BEGIN IMMEDIATE")
+            try:
+                await conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                _raise_if_busy(exc)
+                raise
             try:
                 yield conn
-            except BaseException:
-                await conn.execute("ROLLBACK")
+            except BaseException as exc:
+                try:
+                    await _rollback(conn)
+                finally:
+                    self._rolled_back()
+                if isinstance(exc, sqlite3.OperationalError):
+                    _raise_if_busy(exc)
                 raise
-            await conn.execute("COMMIT")
+            try:
+                await conn.execute("COMMIT")
+            except BaseException as exc:
+                try:
+                    await _rollback(conn)
+                finally:
+                    self._rolled_back()
+                if isinstance(exc, sqlite3.OperationalError):
+                    _raise_if_busy(exc)
+                raise
+
+    def _rolled_back(self) -> None:
+        for hook in self._rollback_hooks:
+            try:
+                hook()
+            except Exception:
+                log.exception("rollback hook %r failed", hook)
+
+
+_BUSY_CODES = frozenset({sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED})
+_BUSY_MESSAGES = ("database is locked", "database is busy", "database table is locked")
+
+
+def _raise_if_busy(exc: sqlite3.OperationalError) -> None:
+    """Raise :class:`StoreBusy` for lock contention (SQLITE_BUSY or SQLITE_LOCKED,
+    extended codes included); return for anything else, which stays a bug."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    busy = (code is not None and (code & 0xFF) in _BUSY_CODES) or str(exc).lower().startswith(
+        _BUSY_MESSAGES
+    )
+    if busy:
+        log.warning("write refused, the database stayed locked: %s", exc)
+        raise StoreBusy() from exc
+
+
+async def _rollback(conn: aiosqlite.Connection) -> None:
+    """Roll back if a transaction is still open. SQLite ends the transaction
+    itself after some errors (a busy COMMIT may or may not), and a ROLLBACK
+    then would raise and hide the error that matters."""
+    if conn.in_transaction:
+        await conn.execute("ROLLBACK")
 
 
 async def schema_version(conn: aiosqlite.Connection) -> int:

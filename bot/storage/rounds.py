@@ -181,59 +181,59 @@ class RoundRecords:
         return int(row[0]) if row else 0
 
     async def record_answers(self, batch: Sequence[AnswerSubmission]) -> list[AnswerResult]:
+        """Write a batch of answers in one transaction; one result per submission.
+
+        Optimistic: almost every answer in a burst is a user's first, so the
+        rows are inserted with ``ON CONFLICT DO NOTHING`` and the change count
+        confirms it. Only when some row was already there (a double click that
+        landed in an earlier batch) is the insert rolled back to a savepoint and
+        redone after reading which users had answered.
+        """
         async with self.db.write() as conn:
             user_keys = await self.ids.user_ids(conn, (s.user for s in batch))
-            round_ids = sorted({s.round_id for s in batch})
-            rounds: dict[int, tuple[str, datetime]] = {}
-            for part in chunks(round_ids):
-                async with conn.execute(
-                    f"SELECT id, status, reveals_at FROM rounds WHERE id IN ({placeholders(len(part))})",  # noqa: S608
-                    part,
-                ) as cursor:
-                    async for row in cursor:
-                        rounds[int(row[0])] = (row[1], from_db(row[2]))
-            taken: dict[tuple[int, int], str] = {}
-            for round_id in round_ids:
-                users = sorted(
-                    {
-                        user_keys[(s.user.platform, s.user.external_id)]
-                        for s in batch
-                        if s.round_id == round_id
-                    }
-                )
-                for part in chunks(users):
-                    async with conn.execute(
-                        "SELECT user_id, choice FROM answers WHERE round_id = ? "  # noqa: S608
-                        f"AND user_id IN ({placeholders(len(part))})",
-                        (round_id, *part),
-                    ) as cursor:
-                        async for row in cursor:
-                            taken[(round_id, int(row[0]))] = row[1]
-            results: list[AnswerResult] = []
-            rows: list[tuple[int, int, str, str]] = []
-            for sub in batch:
+            rounds = await _round_states(conn, sorted({s.round_id for s in batch}))
+            results: list[AnswerResult | None] = [None] * len(batch)
+            fresh: dict[tuple[int, int], tuple[int, AnswerSubmission]] = {}
+            for index, sub in enumerate(batch):
                 known = rounds.get(sub.round_id)
                 if known is None:
-                    results.append(AnswerResult(AnswerOutcome.UNKNOWN_ROUND))
+                    results[index] = AnswerResult(AnswerOutcome.UNKNOWN_ROUND)
                     continue
                 status, reveals_at = known
                 if status not in _ANSWERABLE or sub.answered_at >= reveals_at:
-                    results.append(AnswerResult(AnswerOutcome.CLOSED, reveals_at=reveals_at))
+                    results[index] = AnswerResult(AnswerOutcome.CLOSED, reveals_at=reveals_at)
                     continue
                 key = (sub.round_id, user_keys[(sub.user.platform, sub.user.external_id)])
-                if key in taken:
-                    results.append(
-                        AnswerResult(AnswerOutcome.ALREADY_ANSWERED, taken[key], reveals_at)
+                earlier = fresh.get(key)
+                if earlier is not None:  # the same user twice in one batch: first wins
+                    results[index] = AnswerResult(
+                        AnswerOutcome.ALREADY_ANSWERED, earlier[1].choice, reveals_at
                     )
                     continue
-                taken[key] = sub.choice
-                rows.append((key[0], key[1], sub.choice, to_db(sub.answered_at)))
-                results.append(AnswerResult(AnswerOutcome.ACCEPTED, sub.choice, reveals_at))
-            await conn.executemany(
-                "INSERT INTO answers (round_id, user_id, choice, answered_at) VALUES (?, ?, ?, ?)",
-                rows,
-            )
-        return results
+                fresh[key] = (index, sub)
+            await conn.execute("SAVEPOINT answers")
+            if not await _insert_answers(conn, fresh):
+                await conn.execute("ROLLBACK TO answers")
+                taken = await _taken_choices(conn, list(fresh))
+                for key in [key for key in fresh if key in taken]:
+                    index, sub = fresh.pop(key)
+                    results[index] = AnswerResult(
+                        AnswerOutcome.ALREADY_ANSWERED, taken[key], rounds[sub.round_id][1]
+                    )
+                inserted = await _insert_answers(conn, fresh)
+                assert inserted, "answers changed under the write lock"
+            await conn.execute("RELEASE answers")
+            accepted: dict[tuple[str, int], AnswerResult] = {}
+            for key, (index, sub) in fresh.items():
+                # Results are immutable, so equal ones are shared rather than rebuilt.
+                shared = (sub.choice, key[0])
+                if shared not in accepted:
+                    accepted[shared] = AnswerResult(
+                        AnswerOutcome.ACCEPTED, sub.choice, rounds[sub.round_id][1]
+                    )
+                results[index] = accepted[shared]
+        assert all(result is not None for result in results)
+        return results  # type: ignore[return-value]
 
     async def settle_round(
         self, round_id: int, now: datetime, settle: SettleFn
@@ -339,3 +339,52 @@ def streak_from_row(r: Sequence[object]) -> StreakState:
         answered=int(answered),  # type: ignore[call-overload]
         correct=int(correct),  # type: ignore[call-overload]
     )
+
+
+async def _round_states(
+    conn: aiosqlite.Connection, round_ids: list[int]
+) -> dict[int, tuple[str, datetime]]:
+    states: dict[int, tuple[str, datetime]] = {}
+    for part in chunks(round_ids):
+        async with conn.execute(
+            f"SELECT id, status, reveals_at FROM rounds WHERE id IN ({placeholders(len(part))})",  # noqa: S608
+            part,
+        ) as cursor:
+            async for row in cursor:
+                states[int(row[0])] = (row[1], from_db(row[2]))
+    return states
+
+
+async def _insert_answers(
+    conn: aiosqlite.Connection, fresh: dict[tuple[int, int], tuple[int, AnswerSubmission]]
+) -> bool:
+    """Insert every row that is not there yet; True if none was there."""
+    before = conn.total_changes
+    await conn.executemany(
+        "INSERT INTO answers (round_id, user_id, choice, answered_at) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT (round_id, user_id) DO NOTHING",
+        [
+            (round_id, user_id, sub.choice, to_db(sub.answered_at))
+            for (round_id, user_id), (_, sub) in fresh.items()
+        ],
+    )
+    return conn.total_changes - before == len(fresh)
+
+
+async def _taken_choices(
+    conn: aiosqlite.Connection, keys: list[tuple[int, int]]
+) -> dict[tuple[int, int], str]:
+    by_round: dict[int, list[int]] = {}
+    for round_id, user_id in keys:
+        by_round.setdefault(round_id, []).append(user_id)
+    taken: dict[tuple[int, int], str] = {}
+    for round_id, users in by_round.items():
+        for part in chunks(sorted(users)):
+            async with conn.execute(
+                "SELECT user_id, choice FROM answers WHERE round_id = ? "  # noqa: S608
+                f"AND user_id IN ({placeholders(len(part))})",
+                (round_id, *part),
+            ) as cursor:
+                async for row in cursor:
+                    taken[(round_id, int(row[0]))] = row[1]
+    return taken

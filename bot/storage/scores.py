@@ -12,6 +12,44 @@ from bot.storage.rounds import streak_from_row
 
 _GROUP_JOIN = "JOIN group_members gm ON gm.user_id = sc.user_id AND gm.group_id = ? "
 
+# A caller's row and rank. Rank = users on a higher total + users tied on
+# points who got there first. Server and channel boards read the higher totals
+# from ``score_levels`` (one row per distinct total); a group board counts its
+# members, as groups are small. Ties are an index range of ``scores_rank``.
+_SAME_BOARD = (
+    "sc.space_id = me.space_id AND sc.channel_id = me.channel_id AND sc.period = me.period "
+)
+_TIED = "AND sc.points = me.points AND (sc.reached_at, sc.user_id) < (me.reached_at, me.user_id)"
+_ME = (
+    "FROM users u JOIN scores me ON me.user_id = u.id WHERE u.platform = ? "
+    "AND u.external_id = ? AND me.space_id = ? AND me.channel_id = ? AND me.period = ?"
+)
+# Only these module constants are joined; every value is a ? parameter.
+_RANK = (
+    "SELECT me.user_id, u.display_name, u.external_id, me.points, me.correct, me.answered, "  # noqa: S608
+    "(SELECT COALESCE(SUM(sc.users), 0) FROM score_levels sc WHERE "
+    + _SAME_BOARD
+    + "AND sc.points > me.points) + (SELECT COUNT(*) FROM scores sc WHERE "
+    + _SAME_BOARD
+    + _TIED
+    + ") "
+    + _ME
+)
+_GROUP_RANK = (
+    "SELECT me.user_id, u.display_name, u.external_id, me.points, me.correct, me.answered, "  # noqa: S608
+    "(SELECT COUNT(*) FROM scores sc "
+    + _GROUP_JOIN
+    + "WHERE "
+    + _SAME_BOARD
+    + "AND sc.points > me.points) + (SELECT COUNT(*) FROM scores sc "
+    + _GROUP_JOIN
+    + "WHERE "
+    + _SAME_BOARD
+    + _TIED
+    + ") "
+    + _ME
+)
+
 
 class ScoreRecords:
     db: Database
@@ -41,14 +79,13 @@ class ScoreRecords:
         if scope is None:
             return []
         join, extra = (_GROUP_JOIN, (group_id,)) if group_id is not None else ("", ())
-        async with self.db.reader.execute(
+        rows = await self.db.reader.execute_fetchall(
             "SELECT sc.user_id, u.display_name, u.external_id, sc.points, sc.correct, sc.answered "  # noqa: S608
             f"FROM scores sc {join}JOIN users u ON u.id = sc.user_id "
             "WHERE sc.space_id = ? AND sc.channel_id = ? AND sc.period = ? "
             "ORDER BY sc.points DESC, sc.reached_at, sc.user_id LIMIT ?",
             (*extra, *scope, period_key, limit),
-        ) as cursor:
-            rows = await cursor.fetchall()
+        )
         return [
             ScoreRow(rank, int(r[0]), r[1] or r[2], int(r[3]), int(r[4]), int(r[5]))
             for rank, r in enumerate(rows, start=1)
@@ -62,31 +99,21 @@ class ScoreRecords:
         user: UserRef,
         group_id: int | None = None,
     ) -> ScoreRow | None:
+        """The user's row and rank in one statement (one hop to the database thread)."""
         scope = await self._scope(space, channel)
-        user_id = await self.ids.find_user(self.db.reader, user)
-        if scope is None or user_id is None:
+        if scope is None:
             return None
-        conn = self.db.reader
-        async with conn.execute(
-            "SELECT sc.points, sc.correct, sc.answered, sc.reached_at, u.display_name, u.external_id "
-            "FROM scores sc JOIN users u ON u.id = sc.user_id WHERE sc.space_id = ? "
-            "AND sc.channel_id = ? AND sc.period = ? AND sc.user_id = ?",
-            (*scope, period_key, user_id),
-        ) as cursor:
-            mine = await cursor.fetchone()
-        if mine is None:
+        extra: tuple[int, ...] = ()
+        sql = _RANK
+        if group_id is not None:
+            sql, extra = _GROUP_RANK, (group_id, group_id)
+        rows = await self.db.reader.execute_fetchall(
+            sql, (*extra, user.platform, user.external_id, *scope, period_key)
+        )
+        if not rows:
             return None
-        points, reached_at = int(mine[0]), mine[3]
-        join, extra = (_GROUP_JOIN, (group_id,)) if group_id is not None else ("", ())
-        async with conn.execute(
-            f"SELECT COUNT(*) FROM scores sc {join}WHERE sc.space_id = ? AND sc.channel_id = ? "  # noqa: S608
-            "AND sc.period = ? AND (sc.points > ? OR (sc.points = ? AND (sc.reached_at < ? "
-            "OR (sc.reached_at = ? AND sc.user_id < ?))))",
-            (*extra, *scope, period_key, points, points, reached_at, reached_at, user_id),
-        ) as cursor:
-            ahead = await cursor.fetchone()
-        rank = 1 + (int(ahead[0]) if ahead else 0)
-        return ScoreRow(rank, user_id, mine[4] or mine[5], points, int(mine[1]), int(mine[2]))
+        r = next(iter(rows))
+        return ScoreRow(1 + int(r[6]), int(r[0]), r[1] or r[2], int(r[3]), int(r[4]), int(r[5]))
 
     async def group_totals(self, space: SpaceKey, period_key: str) -> list[tuple[Group, int, int]]:
         space_id = await self.ids.find_space(self.db.reader, space)

@@ -1,0 +1,249 @@
+"""Another process holds the database's write lock.
+
+``lock_holder`` is a separate Python process using plain ``sqlite3``: it
+begins a write transaction and keeps it until told to stop. With the default
+busy timeout the bot waits and nothing is lost; with a short one an answer is
+refused with a message that says so, and nothing is half-written.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import time_machine
+
+from bot.adapters.terminal import Console
+from bot.adapters.terminal.platform import PLATFORM as TERMINAL
+from bot.core.errors import StoreBusy
+from bot.core.models import AnswerOutcome, ChannelRef
+from tests.discord_adapter.fakes import CHANNEL_ID
+from tests.discord_adapter.world import MANAGER, DiscordWorld, custom_ids, is_ephemeral, text_of
+from tests.faults.support import CHILD_LIMIT_S, FaultHarness, read_line, spawn, sqlite
+from tests.helpers import CHANNEL, user
+
+SHORT_BUSY_MS = 200
+# How long answers must stay unacknowledged while the lock is held. Not a
+# pause for synchronisation: the lock is certainly held for all of it (the
+# child said so), and an unblocked write would finish in milliseconds.
+OBSERVE_S = 0.5
+
+
+@asynccontextmanager
+async def lock_held(
+    db: Path, mode: str = "EXCLUSIVE"
+) -> AsyncIterator[Callable[[], Awaitable[None]]]:
+    """Hold the write lock from another process until the returned call."""
+    child = spawn("tests.faults.lock_holder", str(db), mode)
+    assert child.stdin is not None and child.stdout is not None and child.stderr is not None
+    released = False
+
+    async def release() -> None:
+        nonlocal released
+        assert child.stdin is not None and child.stdout is not None
+        child.stdin.write("release\n")
+        child.stdin.flush()
+        assert await read_line(child.stdout) == "released\n"
+        released = True
+
+    try:
+        line = await read_line(child.stdout)
+        assert line == "locked\n", f"lock holder failed: {line!r} {child.stderr.read()}"
+        yield release
+        if not released:
+            await release()
+        await asyncio.wait_for(asyncio.to_thread(child.wait), CHILD_LIMIT_S)
+        assert child.returncode == 0
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+        for stream in (child.stdin, child.stdout, child.stderr):
+            stream.close()
+
+
+def rows(db: Path, sql: str, *params: object) -> list[tuple[object, ...]]:
+    with sqlite(db) as conn:
+        return conn.execute(sql, params).fetchall()
+
+
+def answered_by(db: Path, round_id: int) -> dict[str, str]:
+    return dict(
+        rows(  # type: ignore[arg-type]
+            db,
+            "SELECT u.external_id, a.choice FROM answers a JOIN users u ON u.id = a.user_id "
+            "WHERE a.round_id = ?",
+            round_id,
+        )
+    )
+
+
+@pytest.fixture
+async def patient(tmp_path: Path, traveller: time_machine.Traveller) -> AsyncIterator[FaultHarness]:
+    """The bot with the default busy timeout (5 s)."""
+    bot = FaultHarness(tmp_path / "bot.sqlite3", traveller)
+    await bot.start()
+    yield bot
+    await bot.stop()
+
+
+@pytest.fixture
+async def hasty(tmp_path: Path, traveller: time_machine.Traveller) -> AsyncIterator[FaultHarness]:
+    """The bot with a busy timeout short enough to give up while the lock is held."""
+    bot = FaultHarness(
+        tmp_path / "bot.sqlite3", traveller, database={"busy_timeout_ms": SHORT_BUSY_MS}
+    )
+    await bot.start()
+    yield bot
+    await bot.stop()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mode", ["IMMEDIATE", "EXCLUSIVE"])
+async def test_answers_wait_for_the_lock_and_are_all_saved(
+    patient: FaultHarness, mode: str
+) -> None:
+    rounds = patient.services.rounds
+    round_ = await rounds.post_now(CHANNEL)
+    people = [user(f"waiting{i}") for i in range(60)]
+    async with lock_held(patient.db_path, mode) as release:
+        tasks = [
+            asyncio.create_task(rounds.answer(round_.id, p, "abcd"[i % 4]))
+            for i, p in enumerate(people)
+        ]
+        done, _ = await asyncio.wait(tasks, timeout=OBSERVE_S)
+        assert not done, "an answer was acknowledged while another process held the lock"
+        # Reads go on meanwhile (WAL): the bot can still show things.
+        assert await patient.runtime.store.round_answer_count(round_.id) == 0  # type: ignore[union-attr]
+        await release()
+        results = await asyncio.wait_for(asyncio.gather(*tasks), CHILD_LIMIT_S)
+    assert [r.outcome for r in results] == [AnswerOutcome.ACCEPTED] * len(people)
+    assert answered_by(patient.db_path, round_.id) == {
+        p.external_id: "abcd"[i % 4] for i, p in enumerate(people)
+    }
+    assert rows(patient.db_path, "SELECT COUNT(*) FROM spaces WHERE platform = 'lock-holder'") == [
+        (0,)
+    ]
+
+
+@pytest.mark.slow
+async def test_answer_refused_clearly_when_the_lock_outlasts_the_busy_timeout(
+    hasty: FaultHarness,
+) -> None:
+    rounds = hasty.services.rounds
+    round_ = await rounds.post_now(CHANNEL)
+    assert (await rounds.answer(round_.id, user("Early"), "c")).outcome is AnswerOutcome.ACCEPTED
+    async with lock_held(hasty.db_path) as release:
+        with pytest.raises(StoreBusy) as refused:
+            await rounds.answer(round_.id, user("Bob"), "a")
+        message = str(refused.value)
+        assert "busy" in message and "not saved" in message and "try again" in message
+        # A whole batch fails together, each caller with the same clear error.
+        burst = await asyncio.gather(
+            *(rounds.answer(round_.id, user(f"burst{i}"), "b") for i in range(30)),
+            return_exceptions=True,
+        )
+        assert all(isinstance(r, StoreBusy) for r in burst), burst
+        await release()
+
+    # Nothing half-written: only the answer from before the lock, no user rows
+    # for the refused ones, the round still open and answerable.
+    assert answered_by(hasty.db_path, round_.id) == {"early": "c"}
+    names = [r[0] for r in rows(hasty.db_path, "SELECT external_id FROM users ORDER BY id")]
+    assert names == ["early"]
+    stored = await hasty.runtime.store.get_round(round_.id)  # type: ignore[union-attr]
+    assert stored is not None and stored.status.value == "open"
+    retry = await rounds.answer(round_.id, user("Bob"), "d")  # not "already answered"
+    assert (retry.outcome, retry.choice) == (AnswerOutcome.ACCEPTED, "d")
+    again = await asyncio.gather(
+        *(rounds.answer(round_.id, user(f"burst{i}"), "b") for i in range(30))
+    )
+    assert {r.outcome for r in again} == {AnswerOutcome.ACCEPTED}
+    await hasty.move_to(round_.reveals_at)
+    assert [s.total for s in hasty.platform.reveals] == [32]
+
+
+@pytest.mark.slow
+async def test_terminal_shows_the_busy_message_not_a_traceback(hasty: FaultHarness) -> None:
+    assert hasty.runtime is not None
+    hasty.runtime.platforms[TERMINAL] = hasty.platform
+    out: list[str] = []
+    console = Console(hasty.services, out.append, user_name="Carol", space="s", channel_name="c")
+    await console.handle("/daily now")
+    async with lock_held(hasty.db_path):
+        await console.handle("a")
+    refusal = out[-1]
+    assert refusal == f"error: {StoreBusy.MESSAGE}"
+    assert "Traceback" not in refusal and "went wrong" not in refusal
+    await console.handle("b")
+    assert "went wrong" not in out[-1] and "error" not in out[-1]
+    round_ = await hasty.services.rounds.open_round(ChannelRef(TERMINAL, "s", "c"))
+    assert round_ is not None
+    assert answered_by(hasty.db_path, round_.id) == {"carol": "b"}
+
+
+@pytest.mark.slow
+async def test_discord_click_while_locked_gets_a_private_busy_message(
+    tmp_path: Path, traveller: time_machine.Traveller
+) -> None:
+    harness = FaultHarness(
+        tmp_path / "bot.sqlite3", traveller, database={"busy_timeout_ms": SHORT_BUSY_MS}
+    )
+    world = DiscordWorld(harness)
+    await harness.start()
+    try:
+        await world.command("daily now", permissions=MANAGER)
+        message = world.posted_message(channel_id=CHANNEL_ID)
+        button = custom_ids(message)[0]
+        async with lock_held(harness.db_path):
+            (response,) = await world.click(
+                message, button, user_id=960_000_000_000_000_031, name="Dee"
+            )
+        assert is_ephemeral(response)
+        assert "database is busy" in text_of(response) and "not saved" in text_of(response)
+        assert "Something went wrong" not in text_of(response)
+        (after,) = await world.click(message, button, user_id=960_000_000_000_000_031, name="Dee")
+        assert is_ephemeral(after) and "busy" not in text_of(after)
+        assert rows(harness.db_path, "SELECT COUNT(*) FROM answers") == [(1,)]
+    finally:
+        if world.client is not None:
+            await world.client.close()
+        await harness.stop()
+
+
+# ---- known gaps, kept as strict xfails so a fix shows up as XPASS ---------------
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(
+    strict=True,
+    reason="bug: a reveal job that hits a busy database is logged and dropped; "
+    "the round stays unrevealed until the next restart",
+)
+async def test_reveal_job_during_a_long_lock_still_reveals_after_release(
+    hasty: FaultHarness,
+) -> None:
+    round_ = await hasty.services.rounds.post_now(CHANNEL)
+    async with lock_held(hasty.db_path):
+        await hasty.move_to(round_.reveals_at)
+    await hasty.advance(timedelta(hours=6))
+    assert len(hasty.platform.reveals) == 1
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(
+    strict=True,
+    reason="bug: a scheduled post that hits a busy database is logged and dropped, "
+    "with no retry, although the grace window is still open",
+)
+async def test_post_job_during_a_long_lock_is_retried_within_grace(hasty: FaultHarness) -> None:
+    await hasty.services.schedules.setup(CHANNEL, at="09:00", timezone="UTC")
+    nine = hasty.now.replace(hour=9, minute=0)
+    async with lock_held(hasty.db_path):
+        await hasty.move_to(nine)
+    await hasty.advance(timedelta(minutes=30))
+    assert len(hasty.platform.posted) == 1
