@@ -8,7 +8,7 @@ problems list then tells the author everything to fix in one go.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from bot.bank.problems import Problem, display_path
@@ -17,6 +17,8 @@ from bot.bank.source import compose_file
 from bot.core.questions import Question
 
 PACK_SUFFIXES = frozenset({".yaml", ".yml"})
+# The loader's own messages stay far below this; only an echoed tag or alias can reach it.
+MESSAGE_LIMIT = 300
 
 
 @dataclass(frozen=True)
@@ -58,7 +60,7 @@ def load_bank(dirs: Sequence[Path]) -> LoadResult:
                     file_problems.append(Problem(file, line, qid, "id", message))
                 else:
                     first_seen[qid] = f"{file}:{line}"
-        problems.extend(sorted(file_problems, key=lambda p: p.line))
+        problems.extend(one_line(p) for p in sorted(file_problems, key=lambda p: p.line))
 
     failed = any(p.is_error for p in problems)
     return LoadResult(
@@ -66,6 +68,25 @@ def load_bank(dirs: Sequence[Path]) -> LoadResult:
         problems=tuple(problems),
         files=len(paths),
     )
+
+
+def one_line(problem: Problem) -> Problem:
+    """``problem`` with a message that fits on one short line, whatever the file held.
+
+    Messages echo what the author wrote: a tag, an alias name, YAML's own
+    wording. A broken or hostile file can put a line break there (``!a%0Ab``
+    is a tag containing one), a right-to-left override, or megabytes of text,
+    and each would break the ``file:line:`` output that editors and CI parse.
+    """
+    message = problem.message
+    if message.isprintable() and len(message) <= MESSAGE_LIMIT:
+        return problem
+    shown = "".join(
+        c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in message
+    )
+    if len(shown) > MESSAGE_LIMIT:
+        shown = shown[: MESSAGE_LIMIT - 1] + "…"
+    return replace(problem, message=shown)
 
 
 def find_pack_files(dirs: Sequence[Path], problems: list[Problem]) -> list[Path]:

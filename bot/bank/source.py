@@ -59,9 +59,28 @@ def compose_file(path: Path, file: str) -> tuple[yaml.Node | None, list[Problem]
 # errors best, so it re-reads only a file that failed.
 _FAST_LOADER = getattr(yaml, "CSafeLoader", None)
 
+# libyaml's composer recurses in C once per nesting level, so a file nested a
+# few thousand levels deep overflows the C stack and kills the whole process
+# (a segfault, not an exception). The pure-Python composer stops at Python's
+# recursion limit instead, which compose_file reports as "nested too deeply".
+# Packs nest four levels; 1000 stays far below the C stack even in a thread.
+_FAST_DEPTH_LIMIT = 1000
+
+
+def _nesting_bound(text: str) -> int:
+    """An upper bound on how deep ``text`` can nest, cheap enough for every file.
+
+    Each flow level needs its own ``[`` or ``{``. A nested block collection
+    starts further right than its parent, except a list written flush under
+    its key, so block depth is at most twice the longest line. Splitting on
+    ``\n`` alone can only make lines look longer than YAML sees them.
+    """
+    longest = max(map(len, text.split("\n")))
+    return 2 * (longest + 1) + text.count("[") + text.count("{")
+
 
 def _compose(text: str) -> yaml.Node | None:
-    if _FAST_LOADER is not None:
+    if _FAST_LOADER is not None and _nesting_bound(text) <= _FAST_DEPTH_LIMIT:
         try:
             return yaml.compose(text, Loader=_FAST_LOADER)
         except yaml.YAMLError:

@@ -12,6 +12,8 @@ from bot.core.ports import Clock, QuestionSource, Store
 GROUP_NAME_MAX = 32
 REASON_MIN, REASON_MAX = 3, 300
 _GROUP_NAME = re.compile(r"^[\w][\w .'-]*$")
+# Format (zero-width, bidi) and control characters: nothing a reader can see.
+_INVISIBLE = frozenset({"Cf", "Cc"})
 
 
 def clean_group_name(text: str) -> str:
@@ -28,6 +30,23 @@ def clean_group_name(text: str) -> str:
     ):
         raise UserError("a group name may use letters, digits, spaces and . ' - only")
     return name
+
+
+def group_lookup_name(text: str) -> str:
+    """The group a typed name refers to, compared casefolded by the store.
+
+    Creation refuses invisible characters outright (the stored name must be
+    what people see), so no two groups can differ only by them. A lookup
+    drops them instead: a name pasted with a zero-width space, a stray BOM or
+    a control character, or typed in fullwidth letters, still finds the group
+    it looks like. Whitespace controls count as spaces; the rest vanish.
+    """
+    visible = "".join(
+        c
+        for c in unicodedata.normalize("NFKC", text)
+        if c.isspace() or unicodedata.category(c) not in _INVISIBLE
+    )
+    return " ".join(visible.split())
 
 
 def clean_reason(text: str) -> str:
@@ -67,7 +86,7 @@ class GroupService:
         return await self.store.groups_of(space, user)
 
     async def _find(self, space: SpaceKey, name: str) -> Group:
-        group = await self.store.find_group(space, " ".join(name.split()))
+        group = await self.store.find_group(space, group_lookup_name(name))
         if group is None:
             raise NotFound(f"there is no group called '{name.strip()}' here; see /group list")
         return group

@@ -7,6 +7,7 @@ switched off when sending.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -39,9 +40,19 @@ WRONG_COLOUR = discord.Colour.red()
 NO_MENTIONS = discord.AllowedMentions.none()
 
 
+# A user, role or channel mention of any length. escape_mentions only breaks
+# real-length ids, so "<@123>" would still render as a mention pill.
+_MENTION_TAG = re.compile(r"<(?:@[!&]?|#)\d+>")
+
+
 def safe(text: str) -> str:
-    """User text made inert: no markdown, no mentions."""
-    return discord.utils.escape_mentions(discord.utils.escape_markdown(text))
+    """User text made inert: no markdown, no mentions.
+
+    escape_markdown also doubles typed backslashes, so the one added before a
+    mention's ``<`` cannot be cancelled by the user's own.
+    """
+    text = discord.utils.escape_mentions(discord.utils.escape_markdown(text))
+    return _MENTION_TAG.sub(r"\\\g<0>", text)
 
 
 def stamp(instant: datetime) -> str:
@@ -137,8 +148,11 @@ def leaderboard_embed(board: Leaderboard, streak: StreakView | None = None) -> d
         lines += ["…", _row(own, me=True)]
     elif own is None:
         lines.append("\nYou have no points in this period yet.")
+    # The title names a study group, which is user text.
     embed = discord.Embed(
-        title=board.title or "Leaderboard", description="\n".join(lines), colour=INFO_COLOUR
+        title=safe(board.title) if board.title else "Leaderboard",
+        description="\n".join(lines),
+        colour=INFO_COLOUR,
     )
     if streak is not None:
         embed.set_footer(text=f"Your streak: {streak.current} days (best {streak.best})")

@@ -68,7 +68,9 @@ def explain(error: BaseException) -> str | None:
             missing = ", ".join(p.replace("_", " ") for p in error.missing_permissions)
             return f"I am missing a permission here: {missing}."
         case app_commands.TransformerError():
-            return f"'{error.value}' is not a valid {error.type.name}; pick one from the list."
+            # The value is whatever the client sent, so it is quoted as user text.
+            value = safe(clip(str(error.value), 100))
+            return f"'{value}' is not a valid {error.type.name}; pick one from the list."
         case app_commands.CommandOnCooldown():
             return f"Slow down a little; try again in {error.retry_after:.0f} s."
         case app_commands.CommandSignatureMismatch() | app_commands.CommandNotFound():
