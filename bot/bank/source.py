@@ -70,13 +70,19 @@ _FAST_DEPTH_LIMIT = 1000
 def _nesting_bound(text: str) -> int:
     """An upper bound on how deep ``text`` can nest, cheap enough for every file.
 
-    Each flow level needs its own ``[`` or ``{``. A nested block collection
-    starts further right than its parent, except a list written flush under
-    its key, so block depth is at most twice the longest line. Splitting on
-    ``\n`` alone can only make lines look longer than YAML sees them.
+    Each flow level needs its own ``[`` or ``{``. A block collection nested
+    under another starts further right, except a list written flush under its
+    key, so a line starts at most twice its indentation deep; on the line
+    itself only ``-`` and ``?`` indicators open new levels (two each at most,
+    counting a mapping inside). Long prose lines therefore stay on the fast
+    parser; only real nesting, or a line full of dashes, does not.
     """
-    longest = max(map(len, text.split("\n")))
-    return 2 * (longest + 1) + text.count("[") + text.count("{")
+    block = 0
+    for line in text.split("\n"):
+        rest = line.lstrip(" ")
+        opened = rest.count("-") + rest.count("?")
+        block = max(block, 2 * (len(line) - len(rest) + 1) + 2 * opened + 2)
+    return block + text.count("[") + text.count("{")
 
 
 def _compose(text: str) -> yaml.Node | None:

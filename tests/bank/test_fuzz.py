@@ -431,3 +431,12 @@ def test_problem_text_stays_on_one_short_line() -> None:
         result = load_bank([root])
         assert_all_or_nothing(result, shown, files)
     assert result.errors[0].message == ("topic must be text, got a value tagged !x\\ny\\u202ez")
+
+
+def test_long_prose_lines_stay_on_the_fast_parser() -> None:
+    """A 2,000-character explanation on one line is not deep nesting: it must
+    not be sent to the slow pure-Python parser."""
+    prose = "A pre-trained model, fine-tuned: is it better? " * 45
+    text = f"questions:\n  - id: long-line\n    explanation: {prose}\n"
+    assert len(prose) > 2000
+    assert source._nesting_bound(text) < source._FAST_DEPTH_LIMIT
