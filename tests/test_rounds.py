@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import pytest
 
-from bot.core.errors import UserError
+from bot.core.errors import StoreBusy, UserError
 from bot.core.models import AnswerOutcome, Period, RoundKind, RoundStatus, Scope
 from bot.core.ports import PostFailed
+from bot.core.rounds import DATABASE_BUSY, UNEXPECTED_POST_ERROR
 from tests.helpers import CHANNEL, MONDAY_8AM, OTHER_CHANNEL, Harness, user
 
 NINE = MONDAY_8AM.replace(hour=9)
@@ -299,3 +301,164 @@ async def test_removing_the_bot_from_a_space_disables_every_schedule_there(bot: 
     assert {s.channel for s in disabled} == expected
     await bot.move_to(NINE + timedelta(hours=2))
     assert all(r.channel != CHANNEL for r in bot.platform.posted)
+
+
+# ---- failures that must not lose or strand a round -------------------------------
+
+
+def once(fail: BaseException, real: Any) -> Any:
+    """A store method that raises ``fail`` on its first call, then works."""
+    calls = 0
+
+    async def wrapper(*args: Any, **kw: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise fail
+        return await real(*args, **kw)
+
+    return wrapper
+
+
+def job_times(bot: Harness, prefix: str) -> dict[str, datetime]:
+    assert bot.runtime is not None
+    return {
+        job.id: job.next_run_time
+        for job in bot.runtime.scheduler.get_jobs()
+        if job.id.startswith(prefix)
+    }
+
+
+async def test_an_adapter_bug_while_posting_drops_the_claim_and_retries(
+    bot: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    await setup_daily(bot)
+    bot.platform.fail_posts = RuntimeError("bug in the adapter")  # type: ignore[assignment]
+    await bot.move_to(NINE)
+    assert bot.runtime is not None
+    assert await bot.runtime.store.unrevealed_rounds() == []  # nothing left in 'posting'
+    schedule = await bot.services.schedules.get(CHANNEL)
+    assert schedule.failing == UNEXPECTED_POST_ERROR
+    assert job_times(bot, "retry:") == {f"retry:{schedule.id}": NINE + timedelta(minutes=5)}
+    logged = [r for r in caplog.records if r.exc_info and "unexpectedly" in r.getMessage()]
+    assert logged and "bug in the adapter" in caplog.text  # with its traceback
+    bot.platform.fail_posts = None
+    await bot.move_to(NINE + timedelta(minutes=5))
+    assert [r.posted_at for r in bot.platform.posted] == [NINE + timedelta(minutes=5)]
+    assert (await bot.services.schedules.get(CHANNEL)).failing is None
+    await bot.move_to(NINE + timedelta(hours=1))
+    assert [s.round.id for s in bot.platform.reveals] == [bot.platform.posted[0].id]
+
+
+async def test_an_adapter_bug_on_daily_now_gives_a_clear_error_and_no_stuck_round(
+    bot: Harness,
+) -> None:
+    bot.platform.fail_posts = RuntimeError("bug in the adapter")  # type: ignore[assignment]
+    with pytest.raises(UserError) as failed:
+        await bot.services.rounds.post_now(CHANNEL)
+    assert str(failed.value) == f"could not post the question: {UNEXPECTED_POST_ERROR}"
+    assert "bug in the adapter" not in str(failed.value)
+    assert await bot.services.rounds.open_round(CHANNEL) is None
+    bot.platform.fail_posts = None
+    round_ = await bot.services.rounds.post_now(CHANNEL)  # not "a round is already open"
+    assert round_.status is RoundStatus.OPEN
+
+
+@pytest.mark.parametrize("fail", [StoreBusy(), RuntimeError("bug while settling")])
+async def test_a_reveal_job_that_fails_is_tried_again(bot: Harness, fail: Exception) -> None:
+    assert bot.runtime is not None
+    store = bot.runtime.store
+    round_ = await bot.services.rounds.post_now(CHANNEL)
+    await bot.services.rounds.answer(round_.id, user("Ann"), round_.question.answer)
+    store.settle_round = once(fail, store.settle_round)  # type: ignore[method-assign]
+    await bot.move_to(round_.reveals_at)
+    assert bot.platform.reveals == []
+    retry_at = round_.reveals_at + timedelta(seconds=30)
+    assert job_times(bot, "reveal:") == {f"reveal:{round_.id}": retry_at}
+    await bot.move_to(retry_at)
+    assert [(s.round.id, s.total) for s in bot.platform.reveals] == [(round_.id, 1)]
+    assert job_times(bot, "reveal:") == {}
+    stored = await store.get_round(round_.id)
+    assert stored is not None and stored.revealed_at == retry_at
+
+
+async def test_an_overdue_reveal_at_start_up_on_a_busy_database_is_tried_again(
+    bot: Harness,
+) -> None:
+    round_ = await bot.services.rounds.post_now(CHANNEL)
+
+    async def busy_first(runtime: Any) -> None:
+        runtime.store.settle_round = once(StoreBusy(), runtime.store.settle_round)
+
+    bot.before_start.append(busy_first)
+    later = round_.reveals_at + timedelta(hours=2)
+    await bot.restart(at=later)  # start-up must not fail
+    assert bot.platform.reveals == []
+    await bot.move_to(later + timedelta(seconds=30))
+    assert [s.round.id for s in bot.platform.reveals] == [round_.id]
+
+
+async def test_a_scheduled_post_refused_by_a_busy_database_is_retried(bot: Harness) -> None:
+    assert bot.runtime is not None
+    store = bot.runtime.store
+    await setup_daily(bot)
+    store.claim_round = once(StoreBusy(), store.claim_round)  # type: ignore[method-assign]
+    await bot.move_to(NINE)
+    assert bot.platform.posted == []
+    schedule = await bot.services.schedules.get(CHANNEL)
+    assert schedule.failing == DATABASE_BUSY
+    assert job_times(bot, "retry:") == {f"retry:{schedule.id}": NINE + timedelta(minutes=5)}
+    await bot.move_to(NINE + timedelta(minutes=5))
+    assert [(r.posted_at, r.round_date) for r in bot.platform.posted] == [
+        (NINE + timedelta(minutes=5), NINE.date())
+    ]
+    assert (await bot.services.schedules.get(CHANNEL)).failing is None
+
+
+async def test_a_claim_the_busy_database_would_not_drop_is_dropped_before_the_retry(
+    bot: Harness,
+) -> None:
+    assert bot.runtime is not None
+    store = bot.runtime.store
+    await setup_daily(bot)
+    bot.platform.fail_posts = PostFailed("timed out", permanent=False)
+    store.discard_round = once(StoreBusy(), store.discard_round)  # type: ignore[method-assign]
+    store.set_schedule_failing = once(StoreBusy(), store.set_schedule_failing)  # type: ignore[method-assign]
+    await bot.move_to(NINE)
+    # The claim is still there (the database said no), but the retry is armed
+    # even though recording the reason failed too.
+    (stuck,) = await store.unrevealed_rounds()
+    assert stuck.status is RoundStatus.POSTING
+    schedule = await bot.services.schedules.get(CHANNEL)
+    assert job_times(bot, "retry:") == {f"retry:{schedule.id}": NINE + timedelta(minutes=5)}
+    bot.platform.fail_posts = None
+    await bot.move_to(NINE + timedelta(minutes=5))
+    (posted,) = bot.platform.posted
+    assert (posted.round_date, posted.posted_at) == (NINE.date(), NINE + timedelta(minutes=5))
+    # The stuck claim is gone (SQLite may reuse its id): one round, the posted one.
+    (left,) = await store.unrevealed_rounds()
+    assert (left.id, left.status, left.posted_at) == (
+        posted.id,
+        RoundStatus.OPEN,
+        NINE + timedelta(minutes=5),
+    )
+    assert (await bot.services.schedules.get(CHANNEL)).failing is None
+
+
+async def test_a_post_the_busy_database_could_not_record_is_still_revealed(
+    bot: Harness,
+) -> None:
+    assert bot.runtime is not None
+    store = bot.runtime.store
+    store.mark_posted = once(StoreBusy(), store.mark_posted)  # type: ignore[method-assign]
+    round_ = await bot.services.rounds.post_now(CHANNEL)  # on screen: a success
+    assert round_.status is RoundStatus.OPEN and round_.message_id == f"msg-{round_.id}"
+    stored = await store.get_round(round_.id)
+    assert stored is not None and stored.status is RoundStatus.POSTING
+    accepted = await bot.services.rounds.answer(round_.id, user("Ann"), "a")
+    assert accepted.outcome is AnswerOutcome.ACCEPTED
+    await bot.move_to(round_.reveals_at)
+    (summary,) = bot.platform.reveals
+    assert (summary.round.id, summary.total) == (round_.id, 1)
+    assert summary.round.message_id == f"msg-{round_.id}"  # so the adapter can close it
+    assert await store.unrevealed_rounds() == []

@@ -101,3 +101,42 @@ def test_no_sql_is_built_from_data() -> None:
                 if not all(_is_safe_fragment(field) for field in fields):
                     offenders.append(f"{path.relative_to(root.parent)}:{number}: {stripped}")
     assert offenders == []
+
+
+async def test_rollback_hooks_run_after_every_failed_write_and_never_after_a_commit(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    calls: list[str] = []
+
+    def broken() -> None:
+        calls.append("broken")
+        raise RuntimeError("bug in a hook")
+
+    async with Database(tmp_path / "db.sqlite3") as db:
+        db.on_rollback(broken)
+        db.on_rollback(lambda: calls.append("forget"))
+        async with db.write() as conn:
+            await conn.execute("INSERT INTO spaces (platform, external_id) VALUES ('t', 'ok')")
+        assert calls == []
+        # A failure inside the block: the error the caller sees is the original
+        # one, even though a hook raised; every hook still ran.
+        with pytest.raises(sqlite3.IntegrityError):
+            async with db.write() as conn:
+                await conn.execute("INSERT INTO spaces (platform, external_id) VALUES ('t', 'ok')")
+        assert calls == ["broken", "forget"]
+        assert "rollback hook" in caplog.text
+        # A failure at COMMIT (a deferred foreign key) rolls back too.
+        calls.clear()
+        with pytest.raises(sqlite3.IntegrityError):
+            async with db.write() as conn:
+                await conn.execute("PRAGMA defer_foreign_keys = ON")
+                await conn.execute(
+                    "INSERT INTO channels (space_id, external_id) VALUES (999, 'orphan')"
+                )
+        assert calls == ["broken", "forget"]
+        async with db.reader.execute("SELECT COUNT(*) FROM channels") as cur:
+            row = await cur.fetchone()
+        assert row is not None and row[0] == 0
+        async with db.write() as conn:  # the writer is usable again
+            await conn.execute("INSERT INTO spaces (platform, external_id) VALUES ('t', 'ok2')")
+        assert calls == ["broken", "forget"]

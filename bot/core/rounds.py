@@ -5,6 +5,10 @@ database before anything is posted, so a channel never gets two questions for
 one date; a reveal first flips the round to ``revealed`` in the same
 transaction that scores it, so it happens exactly once; an answer is
 acknowledged only after the batch holding it is committed.
+
+And, whatever fails on the way (the platform, a bug in an adapter, a database
+another program keeps locked), a claimed round is either dropped or revealed:
+never left behind.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from datetime import date
 from typing import Any
 
 from bot.core.batching import GroupCommitter
-from bot.core.errors import UserError
+from bot.core.errors import StoreBusy, UserError
 from bot.core.models import (
     AnswerOutcome,
     AnswerResult,
@@ -54,6 +58,10 @@ log = logging.getLogger(__name__)
 
 FIRST_CORRECT_SHOWN = 3
 STREAKS_SHOWN = 5
+# Reasons recorded for ``/daily show`` when posting failed for something other
+# than the platform refusing (which gives its own reason).
+UNEXPECTED_POST_ERROR = "unexpected error while posting; see the bot's log"
+DATABASE_BUSY = "the database was busy (another program held its lock)"
 
 
 class RoundService:
@@ -81,6 +89,9 @@ class RoundService:
         )
         self._post_slots = asyncio.Semaphore(settings.max_concurrent_posts)
         self._channel_locks: defaultdict[ChannelRef, asyncio.Lock] = defaultdict(asyncio.Lock)
+        # Claims whose question never reached the channel but could not be
+        # dropped (the database was busy); dropped before the next post.
+        self._undelivered: set[int] = set()
 
     # ---- posting -------------------------------------------------------
 
@@ -97,15 +108,23 @@ class RoundService:
         if due is None or now - due > self.settings.late_post_grace:
             log.info("skipping post for schedule %s: not due within the grace window", schedule_id)
             return None
-        return await self._post(
-            schedule.channel, RoundKind.SCHEDULED, schedule, local_date(due, schedule.timezone)
-        )
+        try:
+            return await self._post(
+                schedule.channel, RoundKind.SCHEDULED, schedule, local_date(due, schedule.timezone)
+            )
+        except StoreBusy:
+            # The claim is the first write, and every write after it handles a
+            # busy database itself, so nothing was claimed: retrying is safe.
+            log.warning("posting for schedule %s: the database is busy", schedule_id)
+            await self._post_failed(schedule, DATABASE_BUSY, permanent=False)
+            return None
 
     async def post_now(self, channel: ChannelRef) -> Round:
         """``/daily now``: an extra round that does not use up the day's scheduled post.
 
         Serialised per channel, so two admins pressing it together get one round."""
         async with self._channel_locks[channel]:
+            await self._discard_undelivered()
             if await self.store.latest_open_round(channel) is not None:
                 raise UserError(
                     "a round is already open in this channel; end it first with /daily reveal"
@@ -122,6 +141,7 @@ class RoundService:
     async def _post(
         self, channel: ChannelRef, kind: RoundKind, schedule: Schedule | None, day: date
     ) -> Round | None:
+        await self._discard_undelivered()
         question = await self._pick(channel, schedule)
         now = self.clock.now()
         reveal_after = schedule.reveal_after if schedule else self.settings.default_reveal_after
@@ -141,32 +161,74 @@ class RoundService:
         try:
             async with self._post_slots:
                 message_id = await self._platform(channel).post_question(round_)
-        except PostFailed as exc:
-            await self.store.discard_round(round_.id)
-            await self._post_failed(schedule, exc)
+        except Exception as exc:
+            # The question is not on screen: drop the claim so the date can be
+            # retried. An error that is not a PostFailed is a bug in the adapter;
+            # it is logged in full and retried like an outage.
+            if isinstance(exc, PostFailed):
+                reason, permanent = exc.reason, exc.permanent
+                log.warning(
+                    "posting round %s failed (%s): %s",
+                    round_.id,
+                    "permanent" if permanent else "transient",
+                    reason,
+                )
+            else:
+                reason, permanent = UNEXPECTED_POST_ERROR, False
+                log.exception("posting round %s in %s failed unexpectedly", round_.id, channel)
+            await self._discard(round_.id)
+            await self._post_failed(schedule, reason, permanent=permanent)
             if kind is RoundKind.EXTRA:
-                raise UserError(f"could not post the question: {exc.reason}") from exc
+                raise UserError(f"could not post the question: {reason}") from exc
             return None
-        await self.store.mark_posted(round_.id, message_id)
-        if schedule is not None and schedule.failing and schedule.id is not None:
-            await self.store.set_schedule_failing(schedule.id, None)
         opened = _with(round_, status=RoundStatus.OPEN, message_id=message_id)
         self._open[opened.id] = opened
+        # Armed before anything else can fail: the question is on screen now.
         self.scheduler.set_reveal(opened.id, opened.reveals_at)
+        try:
+            await self.store.mark_posted(round_.id, message_id)
+            if schedule is not None and schedule.failing and schedule.id is not None:
+                await self.store.set_schedule_failing(schedule.id, None)
+        except StoreBusy:
+            # Like a crash after the post: the round stays 'posting', which
+            # takes answers and is revealed like an open one; the message id
+            # is kept in memory for the reveal.
+            log.warning("round %s was posted, but the database was busy to record it", round_.id)
         return opened
 
-    async def _post_failed(self, schedule: Schedule | None, exc: PostFailed) -> None:
-        """Record why, for ``/daily show``; retry a transient failure (timeout,
-        outage) later, which ``post_scheduled`` refuses once past the grace window."""
-        log.warning(
-            "posting failed (%s): %s", "permanent" if exc.permanent else "transient", exc.reason
-        )
+    async def _post_failed(
+        self, schedule: Schedule | None, reason: str, *, permanent: bool
+    ) -> None:
+        """Retry a transient failure (timeout, outage, busy database) later, which
+        ``post_scheduled`` refuses once past the grace window; record why, for
+        ``/daily show``."""
         if schedule is None or schedule.id is None:
             return
-        await self.store.set_schedule_failing(schedule.id, exc.reason)
-        if not exc.permanent:
+        if not permanent:
             retry_at = self.clock.now() + self.settings.retry_post_after
             self.scheduler.retry_post(schedule.id, retry_at)
+        try:
+            await self.store.set_schedule_failing(schedule.id, reason)
+        except StoreBusy:
+            log.warning(
+                "could not record why schedule %s failed: the database is busy", schedule.id
+            )
+
+    async def _discard(self, round_id: int) -> None:
+        """Drop the claim of a round that was never posted. If the database is
+        busy, remember it: a claim left in 'posting' would block the retry (a
+        date is claimed once) and look like an open round."""
+        try:
+            await self.store.discard_round(round_id)
+        except StoreBusy:
+            log.warning("could not drop unposted round %s yet: the database is busy", round_id)
+            self._undelivered.add(round_id)
+        else:
+            self._undelivered.discard(round_id)
+
+    async def _discard_undelivered(self) -> None:
+        for round_id in sorted(self._undelivered):
+            await self._discard(round_id)
 
     async def _pick(self, channel: ChannelRef, schedule: Schedule | None) -> Question:
         if schedule is None:
@@ -209,13 +271,33 @@ class RoundService:
 
     # ---- revealing -----------------------------------------------------
 
+    async def reveal_due(self, round_id: int) -> RevealSummary | None:
+        """Job callback at a round's reveal time. The job fires once, so if the
+        reveal fails (the database busy past its timeout, or a bug) it is armed
+        again ``retry_reveal_after`` later: a round must never stay unrevealed."""
+        try:
+            return await self.reveal(round_id)
+        except Exception as exc:
+            retry_at = self.clock.now() + self.settings.retry_reveal_after
+            self.scheduler.set_reveal(round_id, retry_at)
+            log.warning(
+                "reveal of round %s failed; trying again at %s",
+                round_id,
+                retry_at.isoformat(timespec="seconds"),
+                exc_info=not isinstance(exc, StoreBusy),
+            )
+            return None
+
     async def reveal(self, round_id: int) -> RevealSummary | None:
         """Reveal once. A second call (a late job, a double ``/daily reveal``) is a no-op."""
         settled = await self.store.settle_round(round_id, self.clock.now(), self._settle)
-        self._open.pop(round_id, None)
+        known = self._open.pop(round_id, None)
         if settled is None:
             return None
         round_, settlement = settled
+        if round_.message_id is None and known is not None and known.message_id is not None:
+            # Posted while the database was too busy to record the message.
+            round_ = _with(round_, message_id=known.message_id)
         self.scheduler.remove_reveal(round_id)
         summary = summarise(round_, settlement)
         platform = self.platforms.get(round_.channel.platform)
@@ -227,10 +309,15 @@ class RoundService:
                 await step
             except PostFailed as exc:
                 log.warning("reveal of round %s: %s", round_id, exc.reason)
+            except Exception:
+                # Scored and settled already; a bug in the adapter must not stop
+                # the next step.
+                log.exception("reveal of round %s: unexpected error from the adapter", round_id)
         return summary
 
     async def reveal_now(self, channel: ChannelRef) -> RevealSummary:
         """``/daily reveal``: end the channel's open round now."""
+        await self._discard_undelivered()
         round_ = await self.store.latest_open_round(channel)
         if round_ is None:
             raise UserError("there is no open round in this channel; start one with /daily now")
@@ -257,6 +344,7 @@ class RoundService:
         return Settlement(scored=scored, streaks=streaks)
 
     async def open_round(self, channel: ChannelRef) -> Round | None:
+        await self._discard_undelivered()
         return await self.store.latest_open_round(channel)
 
     async def restore(self, round_: Round) -> None:
@@ -264,10 +352,13 @@ class RoundService:
         if round_.status is RoundStatus.POSTING:
             # We crashed between claiming and confirming the post. It may be on
             # screen, so it must not be posted again; keep it and reveal it.
-            await self.store.mark_posted(round_.id, round_.message_id)
+            try:
+                await self.store.mark_posted(round_.id, round_.message_id)
+            except StoreBusy:  # it stays 'posting', which is revealed all the same
+                log.warning("could not mark round %s open: the database is busy", round_.id)
             round_ = _with(round_, status=RoundStatus.OPEN)
         if round_.reveals_at <= self.clock.now():
-            await self.reveal(round_.id)
+            await self.reveal_due(round_.id)
         else:
             self._open[round_.id] = round_
             self.scheduler.set_reveal(round_.id, round_.reveals_at)

@@ -16,6 +16,8 @@ class GameSettings:
     late_post_grace: timedelta = timedelta(hours=1)
     """A daily post missed while the bot was down is still made this late, no later."""
     retry_post_after: timedelta = timedelta(minutes=5)
+    retry_reveal_after: timedelta = timedelta(seconds=30)
+    """A reveal that failed (the database busy, a bug) is tried again this much later."""
     max_concurrent_posts: int = 20
     scoring: ScoringRules = field(default_factory=ScoringRules)
     leaderboard_size: int = 10

@@ -124,5 +124,9 @@ class ApsJobScheduler:
         self._remove(f"reveal:{round_id}")
 
     def _remove(self, job_id: str) -> None:
+        # Looking first is cheaper than the exception when there is no such
+        # job, which is the usual case while jobs are rebuilt at start-up.
+        if self.scheduler.get_job(job_id) is None:
+            return
         with contextlib.suppress(JobLookupError):
             self.scheduler.remove_job(job_id)

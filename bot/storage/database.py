@@ -156,7 +156,7 @@ class Database:
                 raise
             try:
                 await conn.execute("COMMIT")
-            except BaseException as exc:
+            except Exception as exc:
                 try:
                     await _rollback(conn)
                 finally:

@@ -2,6 +2,12 @@
 
 Keys never change once made, so they are cached: the answer path resolves a
 user without a query after the first time it sees them.
+
+A key is cached as soon as its row is inserted, inside the write transaction.
+If that transaction rolls back, the row is gone and SQLite will hand the same
+key to the next new row, so :meth:`Identities.forget` must run after every
+rollback; ``SqliteStore`` registers it with ``Database.on_rollback``. The
+caches are only caches: emptying them costs one query per key, the next time.
 """
 
 from __future__ import annotations
@@ -37,6 +43,13 @@ class Identities:
         self._spaces: dict[SpaceKey, int] = {}
         self._channels: dict[ChannelRef, int] = {}
         self._users: dict[tuple[str, str], tuple[int, str]] = {}
+
+    def forget(self) -> None:
+        """Drop every cached key. Call after a write transaction rolls back:
+        keys of rows it inserted no longer exist and will be reused."""
+        self._spaces.clear()
+        self._channels.clear()
+        self._users.clear()
 
     async def space_id(self, conn: aiosqlite.Connection, key: SpaceKey) -> int:
         """Create on first sight. Call only inside a write transaction."""

@@ -15,3 +15,6 @@ class SqliteStore(ScheduleRecords, RoundRecords, ScoreRecords, CommunityRecords,
     def __init__(self, db: Database) -> None:
         self.db = db
         self.ids = Identities()
+        # Keys cached inside a transaction that then rolls back would point at
+        # rows that were never committed, and SQLite reuses such keys.
+        db.on_rollback(self.ids.forget)

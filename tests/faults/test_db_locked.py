@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
-from datetime import timedelta
+from contextlib import AsyncExitStack, asynccontextmanager
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -20,17 +20,21 @@ import time_machine
 from bot.adapters.terminal import Console
 from bot.adapters.terminal.platform import PLATFORM as TERMINAL
 from bot.core.errors import StoreBusy
-from bot.core.models import AnswerOutcome, ChannelRef
+from bot.core.models import AnswerOutcome, ChannelRef, Round
+from bot.core.ports import PostFailed
+from bot.core.settings import GameSettings
 from tests.discord_adapter.fakes import CHANNEL_ID
 from tests.discord_adapter.world import MANAGER, DiscordWorld, custom_ids, is_ephemeral, text_of
 from tests.faults.support import CHILD_LIMIT_S, FaultHarness, read_line, spawn, sqlite
-from tests.helpers import CHANNEL, user
+from tests.helpers import CHANNEL, RecordingPlatform, user
 
 SHORT_BUSY_MS = 200
 # How long answers must stay unacknowledged while the lock is held. Not a
 # pause for synchronisation: the lock is certainly held for all of it (the
 # child said so), and an unblocked write would finish in milliseconds.
 OBSERVE_S = 0.5
+RETRY_REVEAL = GameSettings().retry_reveal_after
+RETRY_POST = GameSettings().retry_post_after
 
 
 @asynccontextmanager
@@ -64,6 +68,15 @@ async def lock_held(
             child.wait()
         for stream in (child.stdin, child.stdout, child.stderr):
             stream.close()
+
+
+def job_times(bot: FaultHarness, prefix: str) -> dict[str, datetime]:
+    assert bot.runtime is not None
+    return {
+        job.id: job.next_run_time
+        for job in bot.runtime.scheduler.get_jobs()
+        if job.id.startswith(prefix)
+    }
 
 
 def rows(db: Path, sql: str, *params: object) -> list[tuple[object, ...]]:
@@ -215,35 +228,123 @@ async def test_discord_click_while_locked_gets_a_private_busy_message(
         await harness.stop()
 
 
-# ---- known gaps, kept as strict xfails so a fix shows up as XPASS ---------------
+# ---- jobs that run while the lock is held ---------------------------------------
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: a reveal job that hits a busy database is logged and dropped; "
-    "the round stays unrevealed until the next restart",
-)
 async def test_reveal_job_during_a_long_lock_still_reveals_after_release(
-    hasty: FaultHarness,
+    hasty: FaultHarness, caplog: pytest.LogCaptureFixture
 ) -> None:
     round_ = await hasty.services.rounds.post_now(CHANNEL)
+    assert (await hasty.services.rounds.answer(round_.id, user("Ann"), "a")).outcome is (
+        AnswerOutcome.ACCEPTED
+    )
+    retry_at = round_.reveals_at + RETRY_REVEAL
     async with lock_held(hasty.db_path):
         await hasty.move_to(round_.reveals_at)
+        # Refused, not lost: the job is armed again, and the log says so.
+        assert hasty.platform.reveals == []
+        assert job_times(hasty, "reveal:") == {f"reveal:{round_.id}": retry_at}
+        assert f"reveal of round {round_.id} failed; trying again" in caplog.text
+    await hasty.move_to(retry_at)
+    assert [(s.round.id, s.total) for s in hasty.platform.reveals] == [(round_.id, 1)]
+    stored = await hasty.runtime.store.get_round(round_.id)  # type: ignore[union-attr]
+    assert stored is not None and stored.revealed_at == retry_at
     await hasty.advance(timedelta(hours=6))
     assert len(hasty.platform.reveals) == 1
+    assert job_times(hasty, "reveal:") == {}
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: a scheduled post that hits a busy database is logged and dropped, "
-    "with no retry, although the grace window is still open",
-)
 async def test_post_job_during_a_long_lock_is_retried_within_grace(hasty: FaultHarness) -> None:
     await hasty.services.schedules.setup(CHANNEL, at="09:00", timezone="UTC")
+    schedule = await hasty.services.schedules.get(CHANNEL)
     nine = hasty.now.replace(hour=9, minute=0)
+    retry_at = nine + RETRY_POST
     async with lock_held(hasty.db_path):
         await hasty.move_to(nine)
+        assert hasty.platform.posted == []
+        assert job_times(hasty, "retry:") == {f"retry:{schedule.id}": retry_at}
     await hasty.advance(timedelta(minutes=30))
-    assert len(hasty.platform.posted) == 1
+    assert [(r.posted_at, r.round_date) for r in hasty.platform.posted] == [(retry_at, nine.date())]
+    assert rows(hasty.db_path, "SELECT status FROM rounds") == [("open",)]
+    assert (await hasty.services.schedules.get(CHANNEL)).failing is None
+
+
+class LockingPlatform(RecordingPlatform):
+    """Another program takes the write lock while a question is being posted,
+    so the write right after the post (``mark_posted``, or ``discard_round``
+    when the post fails) is refused."""
+
+    def __init__(self, db: Path, fail: PostFailed | None = None) -> None:
+        super().__init__()
+        self.db = db
+        self.fail = fail
+        self.locks = AsyncExitStack()
+        self.release: Callable[[], Awaitable[None]] | None = None
+
+    async def post_question(self, round_: Round) -> str | None:
+        if self.release is None:
+            self.release = await self.locks.enter_async_context(lock_held(self.db))
+            if self.fail is not None:
+                raise self.fail
+        return await super().post_question(round_)
+
+
+@pytest.mark.slow
+async def test_a_post_the_locked_database_could_not_record_is_still_revealed(
+    hasty: FaultHarness,
+) -> None:
+    platform = LockingPlatform(hasty.db_path)
+    hasty.platform = hasty.runtime.platforms["test"] = platform  # type: ignore[union-attr]
+    try:
+        await hasty.services.schedules.setup(
+            CHANNEL, at="09:00", timezone="UTC", reveal_after="30m"
+        )
+        nine = hasty.now.replace(hour=9, minute=0)
+        await hasty.move_to(nine)
+        (posted,) = platform.posted
+        # On screen but not recorded: kept (never posted twice), reveal armed.
+        assert rows(hasty.db_path, "SELECT status FROM rounds") == [("posting",)]
+        assert job_times(hasty, "reveal:") == {f"reveal:{posted.id}": nine + timedelta(minutes=30)}
+        assert job_times(hasty, "retry:") == {}
+        assert platform.release is not None
+        await platform.release()
+    finally:
+        await platform.locks.aclose()
+    answer = await hasty.services.rounds.answer(posted.id, user("Ann"), "b")
+    assert answer.outcome is AnswerOutcome.ACCEPTED
+    await hasty.advance(timedelta(hours=6))
+    assert len(platform.posted) == 1
+    (summary,) = platform.reveals
+    assert (summary.round.id, summary.total, summary.round.message_id) == (
+        posted.id,
+        1,
+        f"msg-{posted.id}",
+    )
+    assert rows(hasty.db_path, "SELECT status FROM rounds") == [("revealed",)]
+
+
+@pytest.mark.slow
+async def test_a_failed_post_whose_claim_the_locked_database_kept_is_retried(
+    hasty: FaultHarness,
+) -> None:
+    platform = LockingPlatform(hasty.db_path, PostFailed("timed out", permanent=False))
+    hasty.platform = hasty.runtime.platforms["test"] = platform  # type: ignore[union-attr]
+    try:
+        await hasty.services.schedules.setup(CHANNEL, at="09:00", timezone="UTC")
+        schedule = await hasty.services.schedules.get(CHANNEL)
+        nine = hasty.now.replace(hour=9, minute=0)
+        await hasty.move_to(nine)
+        assert platform.posted == []
+        assert rows(hasty.db_path, "SELECT status FROM rounds") == [("posting",)]
+        assert job_times(hasty, "retry:") == {f"retry:{schedule.id}": nine + RETRY_POST}
+        assert platform.release is not None
+        await platform.release()
+    finally:
+        await platform.locks.aclose()
+    await hasty.advance(timedelta(minutes=30))
+    assert [(r.posted_at, r.round_date) for r in platform.posted] == [
+        (nine + RETRY_POST, nine.date())
+    ]
+    assert rows(hasty.db_path, "SELECT status FROM rounds") == [("open",)]

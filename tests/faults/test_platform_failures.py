@@ -21,6 +21,7 @@ from bot.adapters.discord.ids import channel_ref
 from bot.adapters.discord.platform import delivering
 from bot.core.models import ChannelRef, Round
 from bot.core.ports import PostFailed
+from bot.core.rounds import UNEXPECTED_POST_ERROR
 from tests.discord_adapter.fakes import CHANNEL_ID, GUILD_ID, http_error
 from tests.discord_adapter.world import MANAGER, DiscordWorld
 from tests.faults.support import FaultHarness
@@ -173,18 +174,27 @@ async def test_a_429_from_discord_is_retried_not_marked_broken(
         await harness.stop()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: an exception other than PostFailed from post_question leaves the "
-    "claimed round in 'posting' with no reveal job until the next restart",
-)
 async def test_an_unexpected_platform_error_does_not_strand_the_round(bot: FaultHarness) -> None:
     platform = bot.platform
     assert isinstance(platform, PerChannelPlatform)
     platform.failures[GONE] = RuntimeError("bug in the adapter")  # type: ignore[assignment]
-    await bot.services.schedules.setup(GONE, at="09:00", timezone="UTC", reveal_after="30m")
-    await bot.move_to(NINE + timedelta(hours=3))
+    for where in (GONE, HEALTHY[0]):
+        await bot.services.schedules.setup(where, at="09:00", timezone="UTC", reveal_after="30m")
+    await bot.move_to(NINE)
     assert bot.runtime is not None
-    # Either dropped like a clean failure or kept and revealed like a crash;
-    # never left unrevealed while the bot keeps running.
+    # Dropped like a clean failure, explained, and retried like an outage.
+    assert [r.channel for r in await bot.runtime.store.unrevealed_rounds()] == [HEALTHY[0]]
+    gone = await bot.services.schedules.get(GONE)
+    assert gone.failing == UNEXPECTED_POST_ERROR
+    jobs = {job.id for job in bot.runtime.scheduler.get_jobs()}
+    assert f"retry:{gone.id}" in jobs
+
+    await bot.move_to(NINE + timedelta(hours=3))
+    # Never left unrevealed while the bot keeps running; retried only within grace.
     assert await bot.runtime.store.unrevealed_rounds() == []
+    attempts = platform.attempts[GONE]
+    assert attempts[0] == NINE and len(attempts) > 1
+    assert all(at - NINE <= timedelta(hours=1) for at in attempts)  # type: ignore[operator]
+    assert not any(job.id.startswith("retry:") for job in bot.runtime.scheduler.get_jobs())
+    assert [r.channel for r in platform.posted] == [HEALTHY[0]]
+    assert [s.round.channel for s in platform.reveals] == [HEALTHY[0]]
