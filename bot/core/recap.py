@@ -6,6 +6,7 @@ weeks in which the channel had at least one round, so quiet channels stay quiet.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Mapping
 from datetime import timedelta
@@ -27,11 +28,33 @@ class RecapService:
         boards: LeaderboardService,
         platforms: Mapping[str, Platform],
         clock: Clock,
+        max_concurrent: int = 20,
     ) -> None:
         self.store = store
         self.boards = boards
         self.platforms = platforms
         self.clock = clock
+        self.max_concurrent = max_concurrent
+
+    async def post_zone_recaps(self, timezone: str) -> int:
+        """Monday 00:00 in ``timezone``: the recap of every schedule there, a
+        bounded number at a time; returns how many were posted."""
+        due = [
+            s.id
+            for s in await self.store.list_schedules()
+            if s.timezone == timezone and s.recap and not s.paused and s.id is not None
+        ]
+        slots = asyncio.Semaphore(self.max_concurrent)
+
+        async def one(schedule_id: int) -> bool:
+            async with slots:
+                try:
+                    return await self.post_recap(schedule_id) is not None
+                except Exception:  # one channel's failure must not stop the others
+                    log.exception("weekly recap for schedule %s failed", schedule_id)
+                    return False
+
+        return sum(await asyncio.gather(*(one(schedule_id) for schedule_id in due)))
 
     async def post_recap(self, schedule_id: int) -> Recap | None:
         schedule = await self.store.get_schedule_by_id(schedule_id)

@@ -24,6 +24,7 @@ from bot.core.timeutil import next_occurrence, zone
 log = logging.getLogger(__name__)
 
 JobCallback = Callable[[int], Awaitable[Any]]
+ZoneCallback = Callable[[str], Awaitable[Any]]
 RECAP_TIME = time(0, 0)
 RECAP_DAYS = frozenset({0})  # Monday 00:00 local: the week that just ended
 
@@ -61,7 +62,7 @@ class ApsJobScheduler:
         *,
         on_post: JobCallback,
         on_reveal: JobCallback,
-        on_recap: JobCallback,
+        on_recap: ZoneCallback,
         post_grace: timedelta,
     ) -> None:
         self.scheduler = scheduler
@@ -84,20 +85,22 @@ class ApsJobScheduler:
             coalesce=True,
             replace_existing=True,
         )
-        if schedule.recap:
+        if schedule.recap and self.scheduler.get_job(f"recap:{schedule.timezone}") is None:
+            # One recap job per time zone, not per schedule: it posts every
+            # recap due at that zone's Monday midnight, and halves the jobs to
+            # rebuild at start-up. A zone job outlives its schedules harmlessly:
+            # the recap service skips paused, removed and recap-off schedules.
             self.scheduler.add_job(
                 self.on_recap,
                 LocalTimeTrigger(RECAP_TIME, schedule.timezone, RECAP_DAYS),
-                args=(schedule.id,),
-                id=f"recap:{schedule.id}",
+                args=(schedule.timezone,),
+                id=f"recap:{schedule.timezone}",
                 misfire_grace_time=6 * 3600,
                 coalesce=True,
-                replace_existing=True,
             )
 
     def remove_daily(self, schedule_id: int) -> None:
         self._remove(f"post:{schedule_id}")
-        self._remove(f"recap:{schedule_id}")
         self._remove(f"retry:{schedule_id}")
 
     def retry_post(self, schedule_id: int, at: datetime) -> None:
