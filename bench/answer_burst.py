@@ -19,7 +19,9 @@ compared, in the same run and on the same database settings, with:
 from __future__ import annotations
 
 import asyncio
+import gc
 import random
+import statistics
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
@@ -29,7 +31,7 @@ from typing import Any, Literal
 
 from common import Figure, cli, percentile
 
-from bot import eventloop
+from bot import process
 from bot.app import Runtime, build_runtime
 from bot.config import DatabaseSettings, Settings
 from bot.core.models import AnswerOutcome, AnswerSubmission, ChannelRef, UserRef
@@ -37,6 +39,7 @@ from bot.storage.database import to_db
 from tests.helpers import RecordingPlatform, small_bank
 
 SEED = 1
+DEFAULT_GC = (700, 10, 10)
 CHANNEL = ChannelRef("test", "bench", "bench")
 WARM_UP_CLICKS = 20
 NAIVE_CAP = 2000  # one commit each: more users only make the run longer, not the rate different
@@ -109,9 +112,9 @@ async def grouped(
             await runtime.close()
 
 
-async def naive(users: int) -> float:
+async def naive(users: int, synchronous: Literal["NORMAL", "FULL"] = "NORMAL") -> float:
     with tempfile.TemporaryDirectory() as folder:
-        runtime = await _runtime(Path(folder))
+        runtime = await _runtime(Path(folder), synchronous)
         try:
             people = _people(users)
             await _returning(runtime, people)
@@ -247,10 +250,10 @@ def measure(quick: bool) -> list[Figure]:
     sizes = (200, 1000) if quick else (1000, 10_000)
     small, large = sizes
     figures: list[Figure] = []
-    loop = "uvloop" if eventloop.loop_factory() else "asyncio"
+    loop = "uvloop" if process.loop_factory() else "asyncio"
 
     def run(coro: Any) -> Any:
-        return eventloop.run(coro)
+        return process.run(coro)
 
     raw_rate = run(raw(large))
     figures.append(Figure(f"raw_executemany[{large}]", raw_rate, "answers/s"))
@@ -270,15 +273,36 @@ def measure(quick: bool) -> list[Figure]:
                 Figure(f"ratio_vs_naive[{users},{who}]", rate / naive_rate, "x"),
                 Figure(f"share_of_raw[{users},{who}]", 100 * rate / raw_rate, "%", ">= 20"),
             ]
-    std, _ = asyncio.run(grouped(large, returning=True))
+    tuned = gc.get_threshold()
+    gc.set_threshold(*DEFAULT_GC)  # what the bot would get from plain asyncio.run
+    try:
+        std, _ = asyncio.run(grouped(large, returning=True))
+    finally:
+        gc.set_threshold(*tuned)
     figures.append(
-        Figure(f"answers_per_s_standard_loop[{large},returning]", std, "answers/s", note="asyncio")
+        Figure(
+            f"answers_per_s_standard_loop[{large},returning]",
+            std,
+            "answers/s",
+            note="asyncio, default GC",
+        )
     )
-    full, _ = run(grouped(small, returning=True, synchronous="FULL"))
-    normal, _ = run(grouped(small, returning=True, synchronous="NORMAL"))
+
+    # Durability: what synchronous=FULL (an fsync at every commit) costs, with
+    # group commit and with one commit per answer. Median of three runs each.
+    def median_rate(sync: Literal["NORMAL", "FULL"]) -> float:
+        return statistics.median(
+            run(grouped(small, returning=True, synchronous=sync))[0] for _ in range(3)
+        )
+
+    full, normal = median_rate("FULL"), median_rate("NORMAL")
+    naive_users = min(small, NAIVE_CAP)
+    naive_full = run(naive(naive_users, "FULL"))
     figures += [
         Figure(f"answers_per_s_sync_full[{small},returning]", full, "answers/s"),
-        Figure(f"full_vs_normal[{small}]", full / normal, "x"),
+        Figure(f"full_vs_normal[{small}]", full / normal, "x", note="group commit"),
+        Figure(f"naive_sync_full[{naive_users}]", naive_full, "answers/s"),
+        Figure("naive_full_vs_normal", naive_full / naive_rate, "x", note="one commit each"),
     ]
     clicks = small
     rate, latencies = run(discord_clicks(clicks))

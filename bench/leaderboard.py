@@ -28,7 +28,7 @@ from typing import Any
 import time_machine
 from common import Figure, cli, percentile
 
-from bot import eventloop
+from bot import process
 from bot.app import Runtime, build_runtime
 from bot.config import DatabaseSettings, Settings
 from bot.core.models import ChannelRef, Period, UserRef
@@ -254,7 +254,7 @@ async def _space_id(runtime: Runtime) -> int:
 
 def measure(quick: bool) -> list[Figure]:
     users, answers = (5_000, 100_000) if quick else (100_000, 2_000_000)
-    return eventloop.run(_measure(users, answers))
+    return process.run(_measure(users, answers))
 
 
 if __name__ == "__main__":

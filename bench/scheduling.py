@@ -29,7 +29,7 @@ import time_machine
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, JobEvent
 from common import Figure, cli, percentile, rss_mb
 
-from bot import eventloop
+from bot import process
 from bot.app import Runtime, build_runtime
 from bot.config import DatabaseSettings, Settings
 from bot.core.models import RevealSummary, Round
@@ -173,7 +173,7 @@ async def _measure(schedules: int, due: int) -> list[Figure]:
 
 def measure(quick: bool) -> list[Figure]:
     schedules, due = (1_000, 100) if quick else (10_000, 1_000)
-    return eventloop.run(_measure(schedules, due))
+    return process.run(_measure(schedules, due))
 
 
 if __name__ == "__main__":

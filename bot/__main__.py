@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import TextIO
 
-from bot import __version__, eventloop
+from bot import __version__, process
 from bot.adapters.terminal import Console, TerminalPlatform
 from bot.adapters.terminal.platform import PLATFORM
 from bot.app import BankError, build_runtime
@@ -81,11 +81,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.getLogger("apscheduler").setLevel(max(level, logging.WARNING))
     try:
         if command == "console":
-            return eventloop.run(run_console(settings, getattr(args, "user", None)))
+            return process.run(run_console(settings, getattr(args, "user", None)))
         if command == "discord":
             from bot.adapters.discord.runner import run_discord
 
-            return eventloop.run(run_discord(settings, sync=args.sync))
+            return process.run(run_discord(settings, sync=args.sync))
         if command == "bank":
             return _bank(settings, args.bank_command, args)
         if command == "db":
