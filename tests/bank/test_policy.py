@@ -106,6 +106,11 @@ def test_sentence_counter_ignores_decimals_and_abbreviations() -> None:
     assert count_sentences("Recall is 0.25 here. Precision, e.g. of alerts, is 0.5. Done!") == 3
     assert count_sentences("One sentence (with i.e. an aside)") == 1
     assert count_sentences("") == 0
+    # An abbreviation before a capital is no boundary; the same word ending a
+    # sentence elsewhere still is one.
+    assert count_sentences("Use an optimiser (e.g. Adam) here. Then stop.") == 2
+    assert count_sentences("Try Adam, SGD, etc. Both work. See Fig. 3 for why.") == 2
+    assert count_sentences("First line.\nSecond line. Third!") == 3
 
 
 @pytest.mark.parametrize(
