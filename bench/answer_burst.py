@@ -308,7 +308,9 @@ def measure(quick: bool) -> list[Figure]:
     rate, latencies = run(discord_clicks(clicks))
     figures += [
         Figure(f"discord_clicks_per_s[{clicks}]", rate, "answers/s"),
+        Figure(f"discord_ack_p50_ms[{clicks}]", percentile(latencies, 50), "ms"),
         Figure(f"discord_ack_p99_ms[{clicks}]", percentile(latencies, 99), "ms"),
+        Figure(f"discord_ratio_vs_naive[{clicks}]", rate / naive_rate, "x"),
         Figure(f"discord_share_of_raw[{clicks}]", 100 * rate / raw_rate, "%"),
     ]
     return figures
