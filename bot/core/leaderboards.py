@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from bot.core.community import group_lookup_name
 from bot.core.errors import NotFound, UserError
 from bot.core.models import (
     ChannelRef,
@@ -91,7 +92,7 @@ class LeaderboardService:
 
     async def _group_for(self, space: SpaceKey, caller: UserRef, name: str | None) -> Group:
         if name:
-            group = await self.store.find_group(space, name)
+            group = await self.store.find_group(space, group_lookup_name(name) or name)
             if group is None:
                 raise NotFound(f"there is no group called '{name}' here; see /group list")
             return group

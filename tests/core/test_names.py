@@ -98,3 +98,16 @@ async def test_a_name_of_only_invisible_characters_finds_nothing(bot: Harness) -
     await bot.services.groups.create(SPACE, "Admin", user("Alice"))
     with pytest.raises(NotFound):
         await bot.services.groups.join(SPACE, "\u200b\u200d", user("Bob"))
+
+
+async def test_the_leaderboard_finds_a_group_however_it_is_spaced(bot) -> None:
+    """The terminal and Discord both reach the leaderboard through the core,
+    so the lenient lookup lives there, not in one adapter."""
+    from bot.core.models import Period, Scope
+    from tests.helpers import CHANNEL, user
+
+    await bot.services.groups.create(CHANNEL.space_key, "Tensor Tigers", user("Alice"))
+    board = await bot.services.boards.leaderboard(
+        CHANNEL, user("Alice"), Period.WEEK, Scope.GROUP, "tensor\u200b  TIGERS"
+    )
+    assert "Tensor Tigers" in board.title

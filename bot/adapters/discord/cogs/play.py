@@ -10,7 +10,6 @@ from bot.adapters.discord.autocomplete import matching
 from bot.adapters.discord.cogs.base import ServiceCog
 from bot.adapters.discord.ids import user_ref
 from bot.adapters.discord.replies import reply
-from bot.core.community import group_lookup_name
 from bot.core.models import Period, Scope
 
 PERIODS = [
@@ -43,10 +42,6 @@ class PlayCog(ServiceCog):
         group: app_commands.Range[str, 1, 40] | None = None,
     ) -> None:
         me = user_ref(interaction.user)
-        # Look the group up the way /group join does; a name that is all
-        # invisible characters stays as typed, so it is reported as not found.
-        if group is not None:
-            group = group_lookup_name(group) or group
         board = await self.services.boards.leaderboard(
             self.here(interaction),
             me,
