@@ -12,7 +12,13 @@ from pathlib import Path
 from typing import Any
 
 import time_machine
-from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, EVENT_JOB_SUBMITTED, JobEvent
+from apscheduler.events import (
+    EVENT_JOB_ERROR,
+    EVENT_JOB_EXECUTED,
+    EVENT_JOB_MISSED,
+    EVENT_JOB_SUBMITTED,
+    JobEvent,
+)
 
 from bot.app import Runtime, build_runtime
 from bot.bank import QuestionBank
@@ -94,15 +100,21 @@ class RecordingPlatform:
 
 
 class JobWatcher:
-    """Knows when every job APScheduler submitted has finished."""
+    """Knows when every job APScheduler submitted has finished.
+
+    A submitted job ends in exactly one event here: executed, failed, or missed
+    (run later than its misfire grace; every job has one run time per
+    submission, as post and recap jobs coalesce and the others are one-shot)."""
 
     def __init__(self, runtime: Runtime) -> None:
         self.pending = 0
         self.errors: list[BaseException] = []
+        self.missed: list[str] = []
         self.idle = asyncio.Event()
         self.idle.set()
         runtime.scheduler.add_listener(
-            self._on_event, EVENT_JOB_SUBMITTED | EVENT_JOB_EXECUTED | EVENT_JOB_ERROR
+            self._on_event,
+            EVENT_JOB_SUBMITTED | EVENT_JOB_EXECUTED | EVENT_JOB_ERROR | EVENT_JOB_MISSED,
         )
 
     def _on_event(self, event: JobEvent) -> None:
@@ -111,6 +123,8 @@ class JobWatcher:
             self.idle.clear()
             return
         self.pending -= 1
+        if event.code == EVENT_JOB_MISSED:
+            self.missed.append(event.job_id)
         if event.code == EVENT_JOB_ERROR and event.exception is not None:
             self.errors.append(event.exception)
         if self.pending == 0:

@@ -1,4 +1,4 @@
-"""Shared pieces of the fault tests: a harness that survives missed jobs, and
+"""Shared pieces of the fault tests: a harness with its own database settings, and
 helpers to run a driver script in a child process we can kill for real."""
 
 from __future__ import annotations
@@ -14,16 +14,8 @@ from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import IO, Any
 
-from apscheduler.events import (
-    EVENT_JOB_ERROR,
-    EVENT_JOB_EXECUTED,
-    EVENT_JOB_MISSED,
-    EVENT_JOB_SUBMITTED,
-    JobEvent,
-)
-
-from bot.app import Runtime, build_runtime
-from tests.helpers import Harness
+from bot.app import build_runtime
+from tests.helpers import Harness, JobWatcher
 
 ROOT = Path(__file__).resolve().parents[2]
 # A guard against a hung child, never a pause: every wait below ends as soon
@@ -31,48 +23,12 @@ ROOT = Path(__file__).resolve().parents[2]
 CHILD_LIMIT_S = 60
 
 
-class MissAwareWatcher:
-    """Like ``tests.helpers.JobWatcher``, but a job whose run time was missed
-    (past its misfire grace) also counts as finished.
-
-    The clock-jump tests need this: after a jump, APScheduler submits the daily
-    job and then reports it *missed* instead of executed. The shared watcher
-    only counts executed and failed jobs, so its ``settle`` would wait forever.
-    """
-
-    def __init__(self, runtime: Runtime) -> None:
-        self.pending = 0
-        self.errors: list[BaseException] = []
-        self.missed: list[str] = []
-        self.idle = asyncio.Event()
-        self.idle.set()
-        runtime.scheduler.add_listener(
-            self._on_event,
-            EVENT_JOB_SUBMITTED | EVENT_JOB_EXECUTED | EVENT_JOB_ERROR | EVENT_JOB_MISSED,
-        )
-
-    def _on_event(self, event: JobEvent) -> None:
-        if event.code == EVENT_JOB_SUBMITTED:
-            self.pending += 1
-            self.idle.clear()
-            return
-        self.pending -= 1
-        if event.code == EVENT_JOB_MISSED:
-            self.missed.append(event.job_id)
-        if event.code == EVENT_JOB_ERROR and event.exception is not None:
-            self.errors.append(event.exception)
-        if self.pending <= 0:
-            self.pending = 0
-            self.idle.set()
-
-
 class FaultHarness(Harness):
-    """The shared harness with :class:`MissAwareWatcher` and a few settings more."""
+    """The shared harness with database settings of its own and a clock jump."""
 
     def __init__(self, *args: Any, database: dict[str, Any] | None = None, **kw: Any) -> None:
         super().__init__(*args, **kw)
         self.database = database or {}
-        self.watcher: MissAwareWatcher | None = None  # type: ignore[assignment]
 
     def settings(self) -> Any:
         settings = super().settings()
@@ -85,7 +41,7 @@ class FaultHarness(Harness):
         self.runtime.platforms["test"] = self.platform
         for hook in self.before_start:
             await hook(self.runtime)
-        self.watcher = MissAwareWatcher(self.runtime)
+        self.watcher = JobWatcher(self.runtime)
         await self.runtime.start()
         await self.settle()
         return self
