@@ -147,23 +147,23 @@ class Database:
             try:
                 yield conn
             except BaseException as exc:
-                try:
-                    await _rollback(conn)
-                finally:
-                    self._rolled_back()
-                if isinstance(exc, sqlite3.OperationalError):
-                    _raise_if_busy(exc)
+                await self._abort(conn, exc)
                 raise
             try:
                 await conn.execute("COMMIT")
             except Exception as exc:
-                try:
-                    await _rollback(conn)
-                finally:
-                    self._rolled_back()
-                if isinstance(exc, sqlite3.OperationalError):
-                    _raise_if_busy(exc)
+                await self._abort(conn, exc)
                 raise
+
+    async def _abort(self, conn: aiosqlite.Connection, exc: BaseException) -> None:
+        """Roll back, tell the rollback hooks, and turn lock contention into
+        :class:`StoreBusy`; the caller re-raises anything else."""
+        try:
+            await _rollback(conn)
+        finally:
+            self._rolled_back()
+        if isinstance(exc, sqlite3.OperationalError):
+            _raise_if_busy(exc)
 
     def _rolled_back(self) -> None:
         for hook in self._rollback_hooks:

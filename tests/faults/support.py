@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import random
 import sqlite3
 import subprocess
 import sys
@@ -14,8 +13,7 @@ from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import IO, Any
 
-from bot.app import build_runtime
-from tests.helpers import Harness, JobWatcher
+from tests.helpers import Harness
 
 ROOT = Path(__file__).resolve().parents[2]
 # A guard against a hung child, never a pause: every wait below ends as soon
@@ -35,16 +33,6 @@ class FaultHarness(Harness):
         return settings.model_copy(
             update={"database": settings.database.model_copy(update=self.database)}
         )
-
-    async def start(self) -> FaultHarness:
-        self.runtime = await build_runtime(self.settings(), bank=self.bank, rng=random.Random(7))
-        self.runtime.platforms["test"] = self.platform
-        for hook in self.before_start:
-            await hook(self.runtime)
-        self.watcher = JobWatcher(self.runtime)
-        await self.runtime.start()
-        await self.settle()
-        return self
 
     async def jump(self, delta: Any) -> None:
         """Move the clock in one step, as a system clock change would, then let
