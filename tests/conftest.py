@@ -10,13 +10,13 @@ from tests.helpers import MONDAY_8AM, Harness
 
 
 @pytest.fixture
-def traveller() -> Iterator[time_machine.Coordinates]:
+def traveller() -> Iterator[time_machine.Traveller]:
     with time_machine.travel(MONDAY_8AM, tick=False) as coordinates:
         yield coordinates
 
 
 @pytest.fixture
-async def bot(tmp_path: Path, traveller: time_machine.Coordinates) -> AsyncIterator[Harness]:
+async def bot(tmp_path: Path, traveller: time_machine.Traveller) -> AsyncIterator[Harness]:
     harness = Harness(tmp_path / "bot.sqlite3", traveller)
     await harness.start()
     yield harness

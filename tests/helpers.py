@@ -135,7 +135,7 @@ class Harness:
     """One bot process. ``restart()`` simulates a crash and a fresh start on the
     same database file; ``advance()`` moves the clock and runs due jobs."""
 
-    def __init__(self, db_path: Path, traveller: time_machine.Coordinates, **game: Any) -> None:
+    def __init__(self, db_path: Path, traveller: time_machine.Traveller, **game: Any) -> None:
         self.db_path = db_path
         self.traveller = traveller
         self.game = game

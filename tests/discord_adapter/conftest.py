@@ -11,7 +11,7 @@ from tests.helpers import Harness
 
 
 @pytest.fixture
-async def world(tmp_path: Path, traveller: time_machine.Coordinates) -> AsyncIterator[DiscordWorld]:
+async def world(tmp_path: Path, traveller: time_machine.Traveller) -> AsyncIterator[DiscordWorld]:
     harness = Harness(tmp_path / "bot.sqlite3", traveller)
     made = DiscordWorld(harness)
     await harness.start()
