@@ -253,15 +253,14 @@ class RoundService:
         round_ = self._open.get(round_id) or await self._load(round_id)
         if round_ is None:
             return AnswerResult(AnswerOutcome.UNKNOWN_ROUND)
-        if round_.status is RoundStatus.REVEALED or self.clock.now() >= round_.reveals_at:
+        now = self.clock.now()
+        if round_.status is RoundStatus.REVEALED or now >= round_.reveals_at:
             return AnswerResult(AnswerOutcome.CLOSED, reveals_at=round_.reveals_at)
         letter = choice.strip().lower()
         allowed = round_.question.letters()
         if len(letter) != 1 or letter not in allowed:
             return AnswerResult(AnswerOutcome.INVALID_CHOICE, allowed=allowed)
-        return await self._answers.submit(
-            AnswerSubmission(round_id, user, letter, self.clock.now())
-        )
+        return await self._answers.submit(AnswerSubmission(round_id, user, letter, now))
 
     async def _load(self, round_id: int) -> Round | None:
         round_ = await self.store.get_round(round_id)
