@@ -10,13 +10,10 @@ time repeated by fall-back it is the first of the two.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, time, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-import time_machine
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -92,14 +89,6 @@ def test_the_zones_cover_both_kinds_of_change_and_a_half_hour_shift() -> None:
         assert {(name, "gap"), (name, "repeat")} <= kinds
     lord_howe = [c for c in cases if c[0] == "Australia/Lord_Howe"]
     assert {c[3].minute for c in lord_howe} == {15, 45}  # inside a 30-minute window
-
-
-@pytest.fixture
-async def bot(tmp_path: Path, traveller: time_machine.Traveller) -> AsyncIterator[FaultHarness]:
-    harness = FaultHarness(tmp_path / "bot.sqlite3", traveller)
-    await harness.start()
-    yield harness
-    await harness.stop()
 
 
 @pytest.mark.parametrize(

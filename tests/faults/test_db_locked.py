@@ -96,12 +96,9 @@ def answered_by(db: Path, round_id: int) -> dict[str, str]:
 
 
 @pytest.fixture
-async def patient(tmp_path: Path, traveller: time_machine.Traveller) -> AsyncIterator[FaultHarness]:
+def patient(bot: FaultHarness) -> FaultHarness:
     """The bot with the default busy timeout (5 s)."""
-    bot = FaultHarness(tmp_path / "bot.sqlite3", traveller)
-    await bot.start()
-    yield bot
-    await bot.stop()
+    return bot
 
 
 @pytest.fixture
