@@ -9,10 +9,10 @@ means a clean exit.
 from __future__ import annotations
 
 import logging
-import shlex
 from collections.abc import AsyncIterable, Awaitable, Callable
 from dataclasses import dataclass
 
+from bot.adapters import grammar
 from bot.adapters.terminal import render
 from bot.adapters.terminal.platform import PLATFORM
 from bot.app import Services
@@ -35,7 +35,7 @@ Commands (everyone at the terminal is an admin):
   /leaderboard [week|month|all] [server|channel|group|groups] [GROUP]
   /streak [NAME]         streak and accuracy            /stats [NAME]   points and streak
   /topics                topics in the question bank
-  /group create|join|leave NAME, /group list, /group mine
+  /group create|join|leave NAME, /group list, /group mine, /group leaderboard [PERIOD]
   /report QUESTION-ID REASON   flag a wrong or unclear question
   /as NAME               act as another user            /whoami
   /help                  this text                      /quit           leave (or end of input)"""
@@ -73,9 +73,9 @@ class Console:
     async def handle(self, line: str) -> bool:
         """Run one line; False means the user asked to quit."""
         try:
-            words = shlex.split(line)
-        except ValueError:
-            self.write("unbalanced quotes; close the quote and try again")
+            words = grammar.split_words(line)
+        except UserError as exc:
+            self.write(str(exc))
             return True
         if not words:
             return True
@@ -127,19 +127,13 @@ class Console:
                 return "you are not in a drill"
             self.drill = None
             return "drill stopped; letters answer the channel's question again"
-        topic = difficulty = count = None
-        for arg in args:
-            word = arg.lower()
-            if word.isdigit():
-                count = word
-            elif word in {"easy", "medium", "hard", "any"}:
-                difficulty = word
-            elif topic is None:
-                topic = word
-            else:
-                return "usage: /drill [TOPIC] [easy|medium|hard] [COUNT]"
+        wanted = grammar.parse_drill(args)
         session = await self.services.drills.start(
-            self.user, self.channel.space_key, topic=topic, difficulty=difficulty, count=count
+            self.user,
+            self.channel.space_key,
+            topic=wanted.topic,
+            difficulty=wanted.difficulty,
+            count=wanted.count,
         )
         self.drill = session
         return render.drill_question(session)
@@ -161,11 +155,7 @@ class Console:
         return render.answer(result, round_.timezone)
 
     async def _daily(self, args: list[str]) -> str | None:
-        if not args:
-            return (
-                "usage: /daily setup|show|pause|resume|remove|now|reveal|recap|reports (see /help)"
-            )
-        sub, rest = args[0].lower(), args[1:]
+        sub, rest = grammar.parse_daily(args)
         schedules, rounds = self.services.schedules, self.services.rounds
         if sub == "setup":
             return await self._setup(rest)
@@ -185,69 +175,34 @@ class Console:
             await rounds.reveal_now(self.channel)
             return None
         if sub == "recap":
-            if not rest or rest[0].lower() not in {"on", "off"}:
-                return "usage: /daily recap on|off"
-            await schedules.set_recap(self.channel, rest[0].lower() == "on")
-            return f"weekly recap turned {rest[0].lower()}"
-        if sub == "reports":
-            reports = await self.services.reports.open_reports(self.channel.space_key)
-            if not reports:
-                return "no open question reports"
-            return "\n".join(
-                f"#{r.id} {r.question_id} — {r.reason} (by {r.reporter})" for r in reports
-            )
-        return f"unknown /daily subcommand '{sub}'; see /help"
+            enabled = grammar.parse_switch(rest, grammar.USAGE["recap"])
+            await schedules.set_recap(self.channel, enabled)
+            return f"weekly recap turned {'on' if enabled else 'off'}"
+        reports = await self.services.reports.open_reports(self.channel.space_key)
+        if not reports:
+            return "no open question reports"
+        return "\n".join(f"#{r.id} {r.question_id} — {r.reason} (by {r.reporter})" for r in reports)
 
     async def _setup(self, args: list[str]) -> str:
-        positional = [a for a in args if "=" not in a]
-        options: dict[str, str] = {}
-        for arg in args:
-            if "=" in arg:
-                key, _, value = arg.partition("=")
-                options[key.lower().replace("-", "_")] = value
-        allowed = {"reveal", "reveal_after", "days", "topics", "difficulty", "timezone", "tz"}
-        unknown = sorted(set(options) - allowed)
-        if unknown:
-            return f"unknown option {', '.join(unknown)}; use reveal=, days=, topics=, difficulty="
-        if not positional or len(positional) > 2:
-            return "usage: /daily setup TIME [TIMEZONE] [reveal=30m] [days=weekdays] [topics=a,b] [difficulty=easy]"
+        wanted = grammar.parse_setup(args)
         saved = await self.services.schedules.setup(
             self.channel,
-            at=positional[0],
-            timezone=positional[1]
-            if len(positional) > 1
-            else options.get("timezone") or options.get("tz"),
-            reveal_after=options.get("reveal") or options.get("reveal_after"),
-            days=options.get("days"),
-            topics=options.get("topics"),
-            difficulty=options.get("difficulty"),
+            at=wanted.at,
+            timezone=wanted.timezone,
+            reveal_after=wanted.reveal_after,
+            days=wanted.days,
+            topics=wanted.topics,
+            difficulty=wanted.difficulty,
         )
         return "scheduled.\n" + render.schedule(saved, self.services.schedules.next_post(saved))
 
     async def _leaderboard(self, args: list[str]) -> str:
-        period, scope, rest = Period.WEEK, Scope.SPACE, []
-        show_groups = False
-        for arg in args:
-            word = arg.lower()
-            if word in {p.value for p in Period}:
-                period = Period(word)
-            elif word in {"server", "space"}:
-                scope = Scope.SPACE
-            elif word == "channel":
-                scope = Scope.CHANNEL
-            elif word == "group":
-                scope = Scope.GROUP
-            elif word == "groups":
-                show_groups = True
-            else:
-                rest.append(arg)
+        wanted = grammar.parse_leaderboard(args)
         boards = self.services.boards
-        if show_groups:
-            return render.groups_board(await boards.group_ranking(self.channel, period))
-        if rest and scope is not Scope.GROUP:
-            return f"'{' '.join(rest)}' is not a period or scope; use week|month|all and server|channel|group"
+        if wanted.groups:
+            return render.groups_board(await boards.group_ranking(self.channel, wanted.period))
         board = await boards.leaderboard(
-            self.channel, self.user, period, scope, " ".join(rest) or None
+            self.channel, self.user, wanted.period, wanted.scope, wanted.group
         )
         return render.leaderboard(board, self.user_name)
 
@@ -283,37 +238,31 @@ class Console:
         return "\n".join(lines)
 
     async def _group(self, args: list[str]) -> str:
-        if not args:
-            return "usage: /group create|join|leave NAME, /group list, /group mine"
-        sub, name = args[0].lower(), " ".join(args[1:])
-        groups, space = self.services.groups, self.channel.space_key
-        if sub == "list":
+        wanted = grammar.parse_group(args)
+        groups, space, name = self.services.groups, self.channel.space_key, wanted.name
+        if wanted.action == "list":
             found = await groups.in_space(space)
             if not found:
                 return "no study groups yet; create one with /group create NAME"
             return "\n".join(f"  {g.name} ({g.members} members)" for g in found)
-        if sub == "mine":
+        if wanted.action == "mine":
             mine = await groups.mine(space, self.user)
             return ", ".join(g.name for g in mine) if mine else "you are in no group"
-        if sub in {"create", "join", "leave"} and not name:
-            return f"usage: /group {sub} NAME"
-        if sub == "create":
+        if wanted.action == "leaderboard":
+            rows = await self.services.boards.group_ranking(self.channel, wanted.period)
+            return render.groups_board(rows)
+        if wanted.action == "create":
             group = await groups.create(space, name, self.user)
             return f"created group {group.name}; you are its first member"
-        if sub == "join":
+        if wanted.action == "join":
             group = await groups.join(space, name, self.user)
             return f"you joined {group.name}"
-        if sub == "leave":
-            group = await groups.leave(space, name, self.user)
-            return f"you left {group.name}"
-        return f"unknown /group subcommand '{sub}'; use create, join, leave, list or mine"
+        group = await groups.leave(space, name, self.user)
+        return f"you left {group.name}"
 
     async def _report(self, args: list[str]) -> str:
-        if len(args) < 2:
-            return "usage: /report QUESTION-ID REASON (the id is shown under each question)"
-        report = await self.services.reports.report(
-            self.channel, self.user, args[0], " ".join(args[1:])
-        )
+        question_id, reason = grammar.parse_report(args)
+        report = await self.services.reports.report(self.channel, self.user, question_id, reason)
         return f"thanks — report #{report.id} on {report.question_id} is filed for the maintainers"
 
     async def _as(self, args: list[str]) -> str:
