@@ -9,6 +9,7 @@ from typing import Any
 
 import discord
 import pytest
+from discord import app_commands
 
 from bot.adapters.discord import limits, render
 from bot.adapters.discord.client import StudyBot
@@ -188,3 +189,40 @@ async def test_command_tree_payloads_are_valid(world: DiscordWorld) -> None:
     daily = next(c for c in commands if c.name == "daily").to_dict(bot.tree)
     assert int(daily["default_member_permissions"]) == discord.Permissions(manage_guild=True).value
     assert daily["dm_permission"] is False  # guild only
+
+
+PLACEHOLDERS = {"…", "...", ""}
+
+
+def _description_problem(what: str, description: str, limit: int) -> str | None:
+    text = description.strip()
+    if text in PLACEHOLDERS:
+        return f"{what}: placeholder description {description!r}"
+    if len(description) > limit:
+        return f"{what}: description of {len(description)} characters"
+    return None
+
+
+async def test_every_command_and_option_has_a_real_description(world: DiscordWorld) -> None:
+    problems: list[str | None] = []
+    walked: set[str] = set()
+    for command in world.bot.tree.walk_commands():
+        walked.add(command.qualified_name)
+        if len(command.name) > limits.COMMAND_NAME:
+            problems.append(f"/{command.qualified_name}: name over {limits.COMMAND_NAME}")
+        where = f"/{command.qualified_name}"
+        problems.append(
+            _description_problem(where, command.description, limits.COMMAND_DESCRIPTION)
+        )
+        if isinstance(command, app_commands.Group):
+            continue
+        for param in command.parameters:
+            where = f"/{command.qualified_name} {param.display_name}"
+            if len(param.display_name) > limits.OPTION_NAME:
+                problems.append(f"{where}: name over {limits.OPTION_NAME}")
+            problems.append(
+                _description_problem(where, param.description, limits.OPTION_DESCRIPTION)
+            )
+    # The walk reached the subcommands of every group, including the ones this guards.
+    assert {"daily setup", "daily recap", "group join", "group leave", "drill"} <= walked
+    assert [p for p in problems if p] == []

@@ -6,7 +6,7 @@ import discord
 from discord import app_commands
 
 from bot.adapters.discord import render
-from bot.adapters.discord.autocomplete import matching, time_zones
+from bot.adapters.discord.autocomplete import list_matching, matching, time_zones
 from bot.adapters.discord.cogs.base import ServiceCog
 from bot.adapters.discord.ids import channel_ref
 from bot.adapters.discord.replies import reply
@@ -109,11 +109,8 @@ class DailyCog(ServiceCog):
     async def _topics_choices(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        # Complete the last topic of a comma-separated list.
-        done, _, last = current.rpartition(",")
-        prefix = f"{done}," if done else ""
-        topics = [t for t in self.services.bank.topics() if t not in done.split(",")]
-        return matching([prefix + t for t in topics if t.startswith(last.strip())], "")
+        # Complete the last topic of a comma-separated list; never offer a list cut to fit.
+        return list_matching(self.services.bank.topics(), current)
 
     @daily.command(name="show", description="Show the daily-question schedule")
     @app_commands.describe(channel="Channel to show (default: this one, else all of the server)")
@@ -144,6 +141,7 @@ class DailyCog(ServiceCog):
         )
 
     @daily.command(name="pause", description="Pause the daily question (nothing is deleted)")
+    @app_commands.describe(channel="Channel whose daily question to pause (default: this one)")
     async def pause(
         self, interaction: discord.Interaction, channel: discord.TextChannel | None = None
     ) -> None:
@@ -154,6 +152,7 @@ class DailyCog(ServiceCog):
         )
 
     @daily.command(name="resume", description="Resume a paused daily question")
+    @app_commands.describe(channel="Channel whose daily question to resume (default: this one)")
     async def resume(
         self, interaction: discord.Interaction, channel: discord.TextChannel | None = None
     ) -> None:
@@ -167,6 +166,7 @@ class DailyCog(ServiceCog):
         )
 
     @daily.command(name="remove", description="Stop the daily question here (scores are kept)")
+    @app_commands.describe(channel="Channel whose daily question to remove (default: this one)")
     async def remove(
         self, interaction: discord.Interaction, channel: discord.TextChannel | None = None
     ) -> None:
@@ -177,6 +177,7 @@ class DailyCog(ServiceCog):
         )
 
     @daily.command(name="now", description="Post an extra question right now")
+    @app_commands.describe(channel="Channel to post in (default: this one)")
     async def now(
         self, interaction: discord.Interaction, channel: discord.TextChannel | None = None
     ) -> None:
@@ -190,6 +191,7 @@ class DailyCog(ServiceCog):
         )
 
     @daily.command(name="reveal", description="End the open question now and post the answer")
+    @app_commands.describe(channel="Channel whose open question to reveal (default: this one)")
     async def reveal(
         self, interaction: discord.Interaction, channel: discord.TextChannel | None = None
     ) -> None:
@@ -199,6 +201,10 @@ class DailyCog(ServiceCog):
         await reply(interaction, f"Revealed question #{summary.round.id} in {mention}.")
 
     @daily.command(name="recap", description="Turn the weekly recap on or off")
+    @app_commands.describe(
+        enabled="True to post a weekly recap, False to stop it",
+        channel="Channel whose recap to change (default: this one)",
+    )
     async def recap(
         self,
         interaction: discord.Interaction,

@@ -30,6 +30,7 @@ class GroupsCog(ServiceCog):
         await reply(interaction, f"Created **{safe(made.name)}**; you are its first member.")
 
     @group.command(name="join", description="Join a study group")
+    @app_commands.describe(name="The group to join (see /group list)")
     async def join(self, interaction: discord.Interaction, name: GroupName) -> None:
         joined = await self.services.groups.join(
             self.space(interaction), name, user_ref(interaction.user)
@@ -37,6 +38,7 @@ class GroupsCog(ServiceCog):
         await reply(interaction, f"You joined **{safe(joined.name)}**.")
 
     @group.command(name="leave", description="Leave a study group")
+    @app_commands.describe(name="The group to leave")
     async def leave(self, interaction: discord.Interaction, name: GroupName) -> None:
         left = await self.services.groups.leave(
             self.space(interaction), name, user_ref(interaction.user)
@@ -60,6 +62,7 @@ class GroupsCog(ServiceCog):
         await reply(interaction, "\n".join(lines))
 
     @group.command(name="leaderboard", description="Groups ranked by points per active member")
+    @app_commands.describe(period="Which period to rank (default this week)")
     @app_commands.choices(period=PERIODS)
     async def leaderboard(
         self, interaction: discord.Interaction, period: app_commands.Choice[str] | None = None
