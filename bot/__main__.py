@@ -1,4 +1,4 @@
-"""Command line: ``studybot [console|bank|db] ...`` (also ``python -m bot``).
+"""Command line: ``studybot [console|discord|slack|run|bank|db] ...`` (also ``python -m bot``).
 
 With no arguments it runs the terminal adapter on the default SQLite file, so
 a fresh clone can try the bot with no chat account and no token.
@@ -48,6 +48,23 @@ def build_parser() -> argparse.ArgumentParser:
         help="push the slash commands to Discord at start-up (to discord.dev_guild if set)",
     )
 
+    slack_cmd = commands.add_parser(
+        "slack", help="run the bot on Slack (needs SLACK_BOT_TOKEN and SLACK_APP_TOKEN)"
+    )
+    slack_cmd.add_argument(
+        "--http",
+        type=_port,
+        metavar="PORT",
+        help="serve Slack's HTTP requests on PORT instead of Socket Mode "
+        "(needs SLACK_SIGNING_SECRET)",
+    )
+
+    run = commands.add_parser(
+        "run", help="run every platform whose credentials are set, in one process"
+    )
+    run.add_argument("--sync", action="store_true", help="as for `studybot discord --sync`")
+    run.add_argument("--slack-http", type=_port, metavar="PORT", help="as `studybot slack --http`")
+
     bank = commands.add_parser("bank", help="check or describe the question bank")
     bank_cmds = bank.add_subparsers(dest="bank_command", metavar="ACTION", required=True)
     check = bank_cmds.add_parser(
@@ -62,6 +79,16 @@ def build_parser() -> argparse.ArgumentParser:
     db_cmds.add_parser("migrate", help="bring the schema up to date")
     db_cmds.add_parser("status", help="show the schema version")
     return parser
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        port = 0
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a port; use a number from 1 to 65535")
+    return port
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -86,6 +113,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             from bot.adapters.discord.runner import run_discord
 
             return process.run(run_discord(settings, sync=args.sync))
+        if command == "slack":
+            from bot.adapters.slack.runner import run_slack
+
+            return process.run(run_slack(settings, http_port=args.http))
+        if command == "run":
+            return process.run(run_all(settings, sync=args.sync, slack_http=args.slack_http))
         if command == "bank":
             return _bank(settings, args.bank_command, args)
         if command == "db":
@@ -134,6 +167,32 @@ async def _db(settings: Settings, action: str) -> int:
         return 0 if version == newest else 1
     finally:
         await db.close()
+
+
+NO_PLATFORM = (
+    "no platform credentials are set: set DISCORD_TOKEN for Discord, SLACK_BOT_TOKEN and "
+    "SLACK_APP_TOKEN for Slack (README: 'Running on Discord', 'Running on Slack'), or try "
+    "the bot in this terminal with `studybot console`"
+)
+
+
+async def run_all(settings: Settings, *, sync: bool = False, slack_http: int | None = None) -> int:
+    """Every platform whose token is set, on one database and one scheduler."""
+    from bot.adapters.launch import Launcher, run_launchers
+
+    chosen: list[Launcher] = []
+    if settings.secret("discord_token") is not None:
+        from bot.adapters.discord.runner import DiscordLauncher
+
+        chosen.append(DiscordLauncher(settings, sync=sync))
+    if settings.secret("slack_bot_token") is not None:
+        from bot.adapters.slack.runner import SlackLauncher
+
+        chosen.append(SlackLauncher(settings, http_port=slack_http))
+    if not chosen:
+        print(NO_PLATFORM, file=sys.stderr)
+        return 2
+    return await run_launchers(settings, chosen)
 
 
 async def _stdin_lines(stream: TextIO) -> AsyncIterator[str]:

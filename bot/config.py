@@ -24,7 +24,14 @@ from bot.core.settings import GameSettings
 from bot.core.timeutil import parse_duration, parse_timezone
 
 DEFAULT_CONFIG = Path("config/studybot.toml")
-SECRET_KEYS = {"discord_token", "slack_bot_token", "slack_app_token", "token"}
+SECRET_KEYS = {
+    "discord_token",
+    "slack_bot_token",
+    "slack_app_token",
+    "slack_signing_secret",
+    "signing_secret",
+    "token",
+}
 
 
 class ConfigError(Exception):
@@ -117,6 +124,21 @@ class DiscordSettings(_Section):
     dev_guild: int | None = Field(None, gt=0)
 
 
+class SlackSettings(_Section):
+    # User ids (U…) who may run the admin subcommands besides workspace admins and owners.
+    admins: list[Annotated[str, Field(pattern=r"^[UW][A-Z0-9]{2,20}$")]] = Field(
+        default_factory=list
+    )
+    # At most one message per channel per this many seconds (Slack's guidance is 1).
+    min_post_interval: float = Field(1.0, ge=0, le=60)
+    # Where `studybot slack --http PORT` listens: the Request URL of the slash
+    # command, interactivity and events is http(s)://HOST:PORT/slack/events.
+    http_path: str = Field("/slack/events", pattern=r"^/[A-Za-z0-9/_-]*$")
+    http_host: str = "0.0.0.0"
+    # The Web API base URL; only changed for tests or a proxy.
+    api_url: str = Field("https://slack.com/api/", pattern=r"^https?://")
+
+
 class LoggingSettings(_Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
@@ -131,9 +153,13 @@ class Settings(BaseSettings):
     game: GameSection = Field(default_factory=GameSection)
     terminal: TerminalSettings = Field(default_factory=TerminalSettings)
     discord: DiscordSettings = Field(default_factory=DiscordSettings)
+    slack: SlackSettings = Field(default_factory=SlackSettings)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
     db: Path | None = Field(None, description="STUDYBOT_DB: short form of database.path")
     discord_token: SecretStr | None = Field(None, validation_alias="DISCORD_TOKEN")
+    slack_bot_token: SecretStr | None = Field(None, validation_alias="SLACK_BOT_TOKEN")
+    slack_app_token: SecretStr | None = Field(None, validation_alias="SLACK_APP_TOKEN")
+    slack_signing_secret: SecretStr | None = Field(None, validation_alias="SLACK_SIGNING_SECRET")
 
     @classmethod
     def settings_customise_sources(
@@ -150,6 +176,12 @@ class Settings(BaseSettings):
     @property
     def database_path(self) -> Path:
         return self.db or self.database.path
+
+    def secret(self, name: str) -> str | None:
+        """A secret's value, or None when unset or blank (never logged)."""
+        value: SecretStr | None = getattr(self, name)
+        text = value.get_secret_value().strip() if value is not None else ""
+        return text or None
 
     def game_settings(self) -> GameSettings:
         return self.game.to_domain()
@@ -185,7 +217,8 @@ def _refuse_secrets(data: dict[str, Any], source: str, prefix: str = "") -> None
         if key.lower() in SECRET_KEYS:
             raise ConfigError(
                 f"config error: {prefix}{key} in {source}: secrets are read from the environment "
-                "only (set DISCORD_TOKEN / SLACK_BOT_TOKEN), never from a file"
+                "only (set DISCORD_TOKEN, SLACK_BOT_TOKEN, SLACK_APP_TOKEN, SLACK_SIGNING_SECRET), "
+                "never from a file"
             )
         tables = value if isinstance(value, list) else [value]
         for table in tables:

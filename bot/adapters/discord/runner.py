@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import signal
 import sys
+from typing import TYPE_CHECKING
 
 import discord
 
 from bot.adapters.discord.client import StudyBot
 from bot.adapters.discord.ids import PLATFORM
 from bot.adapters.discord.platform import DiscordPlatform
-from bot.app import build_runtime
+from bot.adapters.launch import run_launchers
 from bot.config import Settings
+
+if TYPE_CHECKING:
+    from bot.app import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -24,36 +26,43 @@ NO_TOKEN = (
 )
 
 
-def stop_on_signals(client: discord.Client) -> None:
-    """Close cleanly on SIGTERM (docker stop) and SIGINT instead of dying mid-write."""
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
+class DiscordLauncher:
+    name = "discord"
+
+    def __init__(self, settings: Settings, *, sync: bool = False) -> None:
+        self.settings = settings
+        self.sync = sync
+        self.client: StudyBot | None = None
+
+    def missing(self) -> str | None:
+        return NO_TOKEN if self.settings.secret("discord_token") is None else None
+
+    async def prepare(self, runtime: Runtime) -> bool:
+        token = self.settings.secret("discord_token")
+        assert token is not None  # missing() said so
+        self.client = StudyBot(
+            runtime.services, sync=self.sync, dev_guild=self.settings.discord.dev_guild
+        )
+        runtime.platforms[PLATFORM] = DiscordPlatform(self.client)
         try:
-            loop.add_signal_handler(sig, lambda: asyncio.ensure_future(client.close()))
-        except (NotImplementedError, RuntimeError):  # pragma: no cover - not on this platform
-            return
+            await self.client.login(token)
+        except discord.LoginFailure:
+            print(
+                "Discord rejected DISCORD_TOKEN; reset the token in the developer portal "
+                "and set it again",
+                file=sys.stderr,
+            )
+            return False
+        return True
+
+    async def serve(self) -> None:
+        assert self.client is not None
+        await self.client.connect()
+
+    async def close(self) -> None:
+        if self.client is not None and not self.client.is_closed():
+            await self.client.close()
 
 
 async def run_discord(settings: Settings, *, sync: bool) -> int:
-    if settings.discord_token is None or not settings.discord_token.get_secret_value().strip():
-        print(NO_TOKEN, file=sys.stderr)
-        return 2
-    runtime = await build_runtime(settings)
-    async with runtime:
-        client = StudyBot(runtime.services, sync=sync, dev_guild=settings.discord.dev_guild)
-        runtime.platforms[PLATFORM] = DiscordPlatform(client)
-        async with client:
-            try:
-                await client.login(settings.discord_token.get_secret_value().strip())
-            except discord.LoginFailure:
-                print(
-                    "Discord rejected DISCORD_TOKEN; reset the token in the developer portal "
-                    "and set it again",
-                    file=sys.stderr,
-                )
-                return 2
-            # Recovery may post late questions, so it runs once we can talk to Discord.
-            await runtime.start()
-            stop_on_signals(client)
-            await client.connect()
-    return 0
+    return await run_launchers(settings, [DiscordLauncher(settings, sync=sync)])
