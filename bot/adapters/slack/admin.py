@@ -16,6 +16,7 @@ from collections.abc import Callable, Collection
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.adapters.slack.platform import error_code
 from bot.core.errors import Forbidden
 
 log = logging.getLogger(__name__)
@@ -52,7 +53,7 @@ class AdminCheck:
             response = await self.client.users_info(user=user_id)
         except SlackApiError as exc:
             # Not cached: the next command asks again.
-            log.warning("could not look up Slack user %s: %s", user_id, exc.response.get("error"))
+            log.warning("could not look up Slack user %s: %s", user_id, error_code(exc))
             return False
         user = response.get("user") or {}
         admin = bool(user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner"))

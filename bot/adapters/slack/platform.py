@@ -40,8 +40,16 @@ PERMANENT = {
 }
 
 
+def error_code(error: SlackApiError) -> str:
+    """Slack's error code (``not_in_channel``), or the HTTP status when the
+    answer was not Slack's JSON (a proxy's 502 page, say)."""
+    data = error.response.data
+    code = data.get("error") if isinstance(data, dict) else None
+    return str(code or f"HTTP {error.response.status_code}")
+
+
 def classify(error: SlackApiError) -> PostFailed:
-    code = str(error.response.get("error") or f"HTTP {error.response.status_code}")
+    code = error_code(error)
     if code in PERMANENT:
         return PostFailed(f"{PERMANENT[code]} ({code})", permanent=True)
     return PostFailed(f"Slack error {code}", permanent=False)
@@ -146,7 +154,7 @@ class SlackPlatform:
         try:
             info = await self.client.conversations_info(channel=channel.channel)
         except SlackApiError as exc:
-            if exc.response.get("error") == "channel_not_found":
+            if error_code(exc) == "channel_not_found":
                 return "I cannot see that channel: invite me first with `/invite @studybot`"
             return classify(exc).reason
         data = info.get("channel") or {}

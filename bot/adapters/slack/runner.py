@@ -24,7 +24,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.adapters.launch import Launcher, run_launchers
 from bot.adapters.slack.app import build_app
 from bot.adapters.slack.ids import PLATFORM
-from bot.adapters.slack.platform import SlackPlatform
+from bot.adapters.slack.platform import SlackPlatform, error_code
 from bot.config import Settings
 
 if TYPE_CHECKING:
@@ -89,7 +89,7 @@ class SlackLauncher:
             identity = await client.auth_test()
         except SlackApiError as exc:
             print(
-                f"Slack rejected SLACK_BOT_TOKEN ({exc.response.get('error')}); reinstall the app "
+                f"Slack rejected SLACK_BOT_TOKEN ({error_code(exc)}); reinstall the app "
                 "and copy its Bot User OAuth Token again",
                 file=sys.stderr,
             )
