@@ -90,9 +90,9 @@ class FakeSlack:
         """The next calls of ``method`` fail, one failure per call, in order."""
         self.failures.setdefault(method, []).extend(failures)
 
-    async def wait_for(self, predicate: Callable[[], bool], timeout: float = 5.0) -> None:
-        async with self._changed:
-            await asyncio.wait_for(self._changed.wait_for(predicate), timeout)
+    async def wait_for(self, predicate: Callable[[], bool]) -> None:
+        async with asyncio.timeout(5), self._changed:
+            await self._changed.wait_for(predicate)
 
     async def _record(self, call: Call) -> None:
         async with self._changed:
