@@ -20,7 +20,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.slack import blocks
 from bot.adapters.slack.admin import AdminCheck
-from bot.adapters.slack.commands import CommandRouter, Invocation
+from bot.adapters.slack.commands import CommandRouter, Invocation, SlackMarkup
 from bot.adapters.slack.ids import channel_ref, space_key, user_ref
 from bot.adapters.slack.platform import SlackPlatform
 from bot.adapters.slack.text import escape, slash
@@ -56,8 +56,10 @@ Respond = Callable[..., Awaitable[Any]]
 
 def user_text(error: UserError) -> str:
     """A domain error as mrkdwn: commands named the Slack way, user text inert."""
-    message = slash(str(error))
-    return escape(message[:1].upper() + message[1:])
+    message = str(error)
+    if not isinstance(error, SlackMarkup):
+        message = escape(slash(message))
+    return message[:1].upper() + message[1:]
 
 
 async def reply_with(respond: Respond, work: Awaitable[dict[str, Any]], **extra: Any) -> None:

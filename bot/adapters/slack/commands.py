@@ -31,6 +31,13 @@ if TYPE_CHECKING:
     from bot.app import Services
 
 Reply = dict[str, Any]
+
+
+class SlackMarkup(UserError):
+    """A refusal written by this adapter in mrkdwn (it links a channel, say);
+    any user text in it is escaped already, so it is shown as it is."""
+
+
 ADMIN_DAILY = frozenset({"setup", "pause", "resume", "remove", "now", "reveal", "recap", "reports"})
 SUBCOMMANDS = (
     "daily",
@@ -117,7 +124,7 @@ class CommandRouter:
             wanted = grammar.parse_setup(rest)
             problem = await self.platform.channel_problem(target)
             if problem is not None:
-                raise UserError(f"I cannot post in {here}: {problem}")
+                raise SlackMarkup(f"I cannot post in {here}: {problem}")
             saved = await schedules.setup(
                 target,
                 at=wanted.at,
@@ -186,9 +193,9 @@ class CommandRouter:
             )
         everywhere = await schedules.in_space(call.space)
         if explicit or not everywhere:
-            raise UserError(
+            raise SlackMarkup(
                 f"<#{target.channel}> has no daily question; an admin can set one up with "
-                "/daily setup"
+                "`/studybot daily setup`"
             )
         return blocks.schedules_list_message(everywhere)
 
