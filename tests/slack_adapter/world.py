@@ -217,7 +217,8 @@ def web_client_for(settings: SlackSettings) -> Any:
 
 
 def text_of(reply: dict[str, Any]) -> str:
-    """Everything a person would read in a reply: its blocks' texts, joined."""
+    """Everything a person would read in a reply: its blocks' texts, joined
+    (without the zero-width spaces that keep typed markers literal)."""
     parts: list[str] = []
 
     def walk(node: Any) -> None:
@@ -231,4 +232,5 @@ def text_of(reply: dict[str, Any]) -> str:
                 walk(value)
 
     walk(reply.get("blocks", []))
-    return "\n".join(parts) if parts else str(reply.get("text", ""))
+    text = "\n".join(parts) if parts else str(reply.get("text", ""))
+    return text.replace("\u200b", "")

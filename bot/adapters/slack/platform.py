@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -72,9 +72,15 @@ class ChannelPacer:
     posting. Channels do not wait for each other, so many schedules firing
     together still go out at once, one per channel."""
 
-    def __init__(self, interval: float, clock: Callable[[], float] | None = None) -> None:
+    def __init__(
+        self,
+        interval: float,
+        clock: Callable[[], float] | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
         self.interval = interval
         self._clock = clock
+        self._sleep = sleep
         self._next: dict[str, float] = {}
         self._locks: dict[str, asyncio.Lock] = {}
 
@@ -90,7 +96,7 @@ class ChannelPacer:
         async with lock:
             wait = self._next.get(channel, 0.0) - self._now()
             if wait > 0:
-                await asyncio.sleep(wait)
+                await self._sleep(wait)
             try:
                 yield
             finally:
