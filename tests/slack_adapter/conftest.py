@@ -8,6 +8,7 @@ import time_machine
 
 from tests.helpers import Harness
 from tests.slack_adapter.fake_api import FakeSlack
+from tests.slack_adapter.test_manifest import SCOPES_FOR
 from tests.slack_adapter.world import SlackWorld
 
 
@@ -16,6 +17,9 @@ async def fake_slack() -> AsyncIterator[FakeSlack]:
     fake = await FakeSlack().start()
     yield fake
     await fake.stop()
+    # Every Web API method the adapter called is covered by the manifest's scopes.
+    called = {call.method for call in fake.calls}
+    assert called <= {*SCOPES_FOR, "auth.test", "views.publish"}, called
 
 
 @pytest.fixture
