@@ -30,4 +30,5 @@ async def world(
     made = SlackWorld(harness, fake_slack)
     await harness.start()
     yield made
+    await made.close()
     await harness.stop()

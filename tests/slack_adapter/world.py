@@ -23,7 +23,7 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.signature import SignatureVerifier
 
-from bot.adapters.slack.app import build_app
+from bot.adapters.slack.app import SlackApp, build_app
 from bot.adapters.slack.ids import PLATFORM
 from bot.adapters.slack.platform import SlackPlatform
 from bot.adapters.slack.runner import web_client
@@ -69,22 +69,28 @@ class SlackWorld:
     def __init__(self, harness: Harness, fake: FakeSlack) -> None:
         self.harness = harness
         self.fake = fake
-        self.app: AsyncApp | None = None
+        self.app: SlackApp | None = None
         self.platform: SlackPlatform | None = None
         self.settings = SlackSettings(api_url=fake.api_url, min_post_interval=0)
         harness.before_start.append(self.attach)
 
     async def attach(self, runtime: Runtime) -> None:
         """A fresh process: new Web API client and app, same database and fake."""
+        await self.close()
         client = web_client_for(self.settings)
         self.platform = SlackPlatform(client, min_post_interval=0)
         runtime.platforms[PLATFORM] = self.platform
         self.app = build_app(runtime.services, client, self.platform, signing_secret=SIGNING_SECRET)
 
+    async def close(self) -> None:
+        if self.app is not None:
+            await self.app.close()
+            self.app = None
+
     @property
     def bolt(self) -> AsyncApp:
         assert self.app is not None
-        return self.app
+        return self.app.bolt
 
     async def dispatch(self, body: str, content_type: str, **sign_kw: Any) -> BoltResponse:
         request = AsyncBoltRequest(

@@ -13,10 +13,13 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Awaitable, Callable, Collection
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import aiohttp
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.adapters.slack import blocks
 from bot.adapters.slack.admin import AdminCheck
@@ -80,6 +83,49 @@ async def reply_with(respond: Respond, work: Awaitable[dict[str, Any]], **extra:
         log.exception("could not answer a Slack request through its response_url")
 
 
+@dataclass
+class Replies:
+    """Private replies through each request's ``response_url``, over one shared
+    HTTP session. Bolt's own ``respond`` opens a new session, and so a new
+    connection, for every reply, which capped a burst of clicks at a few
+    hundred answers a second (bench/slack_clicks.py)."""
+
+    _session: aiohttp.ClientSession | None = field(default=None, repr=False)
+
+    def to(self, body: dict[str, Any]) -> Respond:
+        url = str(body.get("response_url") or "")
+
+        async def send(**payload: Any) -> None:
+            if not url:
+                log.warning("a Slack request without a response_url could not be answered")
+                return
+            if self._session is None or self._session.closed:
+                self._session = aiohttp.ClientSession()
+            response = await AsyncWebhookClient(url, session=self._session).send_dict(payload)
+            if response.status_code != 200:
+                log.warning(
+                    "Slack refused a reply (HTTP %s): %s", response.status_code, response.body
+                )
+
+        return send
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+
+@dataclass
+class SlackApp:
+    """The Bolt app and what it holds open."""
+
+    bolt: AsyncApp
+    replies: Replies
+
+    async def close(self) -> None:
+        await self.replies.close()
+
+
 def _name(user: dict[str, Any]) -> str:
     return str(user.get("username") or user.get("name") or user.get("id") or "")
 
@@ -92,7 +138,7 @@ def build_app(
     admins: Collection[str] = (),
     signing_secret: str = "",
     verify_requests: bool = True,
-) -> AsyncApp:
+) -> SlackApp:
     """The Bolt app over ``services``; ``verify_requests`` checks Slack's request
     signature (HTTP mode; Socket Mode requests come over the app's own socket)."""
     app = AsyncApp(
@@ -103,9 +149,10 @@ def build_app(
         name="studybot",
     )
     router = CommandRouter(services, platform, AdminCheck(client, admins))
+    replies = Replies()
 
     @app.command(COMMAND)
-    async def on_command(ack: Any, body: dict[str, Any], respond: Respond) -> None:
+    async def on_command(ack: Any, body: dict[str, Any]) -> None:
         await ack()
         call = Invocation(
             team_id=str(body.get("team_id", "")),
@@ -114,12 +161,10 @@ def build_app(
             user_name=str(body.get("user_name", "")),
             text=str(body.get("text", "")),
         )
-        await reply_with(respond, router.run(call))
+        await reply_with(replies.to(body), router.run(call))
 
     @app.action(ANSWER)
-    async def on_answer(
-        ack: Any, body: dict[str, Any], action: dict[str, Any], respond: Respond
-    ) -> None:
+    async def on_answer(ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
         await ack()
         match = ANSWER.match(str(action.get("action_id", "")))
         assert match is not None  # the listener only matches this pattern
@@ -131,12 +176,10 @@ def build_app(
             )
             return blocks.text_message(blocks.answer_text(result))
 
-        await reply_with(respond, answer(), replace_original=False)
+        await reply_with(replies.to(body), answer(), replace_original=False)
 
     @app.action(DRILL)
-    async def on_drill(
-        ack: Any, body: dict[str, Any], action: dict[str, Any], respond: Respond
-    ) -> None:
+    async def on_drill(ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
         await ack()
         match = DRILL.match(str(action.get("action_id", "")))
         assert match is not None
@@ -151,7 +194,7 @@ def build_app(
             )
             return blocks.drill_step_message(feedback)
 
-        await reply_with(respond, step(), replace_original=True)
+        await reply_with(replies.to(body), step(), replace_original=True)
 
     @app.action(HOME_DRILL)
     async def on_home_drill(
@@ -244,4 +287,4 @@ def build_app(
         # Listeners catch their own errors; this is for what happens around them.
         log.error("Slack request failed: %s", type(error).__name__, exc_info=error)
 
-    return app
+    return SlackApp(app, replies)

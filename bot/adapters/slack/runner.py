@@ -22,14 +22,12 @@ from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetry
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.launch import Launcher, run_launchers
-from bot.adapters.slack.app import build_app
+from bot.adapters.slack.app import SlackApp, build_app
 from bot.adapters.slack.ids import PLATFORM
 from bot.adapters.slack.platform import SlackPlatform, error_code
 from bot.config import Settings
 
 if TYPE_CHECKING:
-    from slack_bolt.async_app import AsyncApp
-
     from bot.app import Runtime
 
 log = logging.getLogger(__name__)
@@ -67,7 +65,7 @@ class SlackLauncher:
     def __init__(self, settings: Settings, *, http_port: int | None = None) -> None:
         self.settings = settings
         self.http_port = http_port
-        self.app: AsyncApp | None = None
+        self.app: SlackApp | None = None
         self._socket: AsyncSocketModeHandler | None = None
         self._site: web.AppRunner | None = None
         self._closed = asyncio.Event()
@@ -119,12 +117,12 @@ class SlackLauncher:
         assert self.app is not None
         if self.http_port is None:
             app_token = self.settings.secret("slack_app_token")
-            self._socket = AsyncSocketModeHandler(self.app, app_token)
+            self._socket = AsyncSocketModeHandler(self.app.bolt, app_token)
             await self._socket.connect_async()  # type: ignore[no-untyped-call]
             log.info("Slack: listening in Socket Mode")
         else:
             slack = self.settings.slack
-            runner = web.AppRunner(self.app.web_app(path=slack.http_path, port=self.http_port))
+            runner = web.AppRunner(self.app.bolt.web_app(path=slack.http_path, port=self.http_port))
             await runner.setup()
             await web.TCPSite(runner, slack.http_host, self.http_port).start()
             self._site = runner
@@ -141,6 +139,8 @@ class SlackLauncher:
         if self._site is not None:
             await self._site.cleanup()
             self._site = None
+        if self.app is not None:
+            await self.app.close()
 
 
 def launchers(settings: Settings, http_port: int | None = None) -> list[Launcher]:
