@@ -188,6 +188,20 @@ def _balance(questions: Sequence[Question], syllabus: Syllabus) -> list[Problem]
                     f"option {letter} is correct in {share:.0%} of 4-option questions; "
                     f"target at most {targets.max_position_share:.0%}",
                 )
+    cues = stats.cues
+    if cues is not None and cues.questions and abs(cues.absolute_gap) > targets.max_absolute_gap:
+        more, fewer = (
+            ("distractors", "correct options")
+            if cues.absolute_gap > 0
+            else ("correct options", "distractors")
+        )
+        short(
+            "max_absolute_gap",
+            f"absolute wording (always, never, only, ...) is in {cues.absolute_distractors:.1%} "
+            f"of distractors and {cues.absolute_correct:.1%} of correct options, so a reader can "
+            f"guess by it; {more} must not use it more than {100 * targets.max_absolute_gap:.0f} "
+            f"points more often than {fewer}",
+        )
     if questions:
         scenario = sum(1 for q in questions if SCENARIO_TAG in q.tags) / len(questions)
         if scenario < targets.min_scenario_share:

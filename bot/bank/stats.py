@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from bot.bank.cues import CueReport, cue_report
 from bot.core.questions import LETTERS, Difficulty, Kind, Question
 
 SCENARIO_TAG = "scenario"
@@ -37,6 +38,8 @@ class BankStats:
     length_giveaway_share: float
     scenario_share: float = 0.0
     """Questions tagged ``scenario``: set in a realistic situation."""
+    cues: CueReport | None = None
+    """Wording cues and the cue solver's score (see bot/bank/cues.py)."""
 
 
 def compute_stats(questions: Iterable[Question]) -> BankStats:
@@ -62,6 +65,7 @@ def compute_stats(questions: Iterable[Question]) -> BankStats:
         scenario_share=sum(1 for q in items if SCENARIO_TAG in q.tags) / len(items)
         if items
         else 0.0,
+        cues=cue_report(choice),
     )
 
 
@@ -94,8 +98,21 @@ def format_stats(stats: BankStats) -> str:
         _giveaway_line(stats),
         f"Scenario questions (tagged {SCENARIO_TAG!r}): "
         f"{round(stats.scenario_share * stats.total)} of {stats.total} ({stats.scenario_share:.0%})",
+        *_cue_lines(stats.cues),
     ]
     return "\n".join(lines)
+
+
+def _cue_lines(cues: CueReport | None) -> list[str]:
+    if cues is None or not cues.questions:
+        return []
+    return [
+        f"Absolute wording (always, never, only, ...): {cues.absolute_correct:.1%} of correct "
+        f"options, {cues.absolute_distractors:.1%} of distractors "
+        f"(gap {100 * cues.absolute_gap:+.1f} points)",
+        f"Cue solver (surface features only): {cues.solver_score:.1%} against chance "
+        f"{cues.chance:.1%} ({100 * cues.solver_edge:+.1f} points; best rule: {cues.solver_rule})",
+    ]
 
 
 def _topic_table(stats: BankStats) -> list[str]:

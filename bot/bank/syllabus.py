@@ -32,6 +32,8 @@ class Targets:
     max_longest_correct_share: float = 1.0
     max_position_share: float = 1.0
     near_duplicate_threshold: float = 0.6
+    max_absolute_gap: float = 1.0
+    """How much more often distractors may use absolute wording than correct options."""
 
 
 @dataclass(frozen=True)
