@@ -10,7 +10,6 @@ from bot.bank.syllabus import Syllabus, Targets
 from tests.helpers import make_question
 
 
-
 @pytest.mark.parametrize(
     ("text", "absolute"),
     [
