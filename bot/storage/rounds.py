@@ -194,6 +194,10 @@ class RoundRecords:
             rounds = await _round_states(conn, sorted({s.round_id for s in batch}))
             results: list[AnswerResult | None] = [None] * len(batch)
             fresh: dict[tuple[int, int], tuple[int, AnswerSubmission]] = {}
+            # A user's later clicks in this batch: told what their answer is once
+            # the batch knows it, which is not their first click here when an
+            # earlier batch already holds one.
+            repeats: list[tuple[int, tuple[int, int]]] = []
             for index, sub in enumerate(batch):
                 known = rounds.get(sub.round_id)
                 if known is None:
@@ -204,14 +208,12 @@ class RoundRecords:
                     results[index] = AnswerResult(AnswerOutcome.CLOSED, reveals_at=reveals_at)
                     continue
                 key = (sub.round_id, user_keys[(sub.user.platform, sub.user.external_id)])
-                earlier = fresh.get(key)
-                if earlier is not None:  # the same user twice in one batch: first wins
-                    results[index] = AnswerResult(
-                        AnswerOutcome.ALREADY_ANSWERED, earlier[1].choice, reveals_at
-                    )
+                if key in fresh:  # the same user twice in one batch
+                    repeats.append((index, key))
                     continue
                 fresh[key] = (index, sub)
             await conn.execute("SAVEPOINT answers")
+            taken: dict[tuple[int, int], str] = {}
             if not await _insert_answers(conn, fresh):
                 await conn.execute("ROLLBACK TO answers")
                 taken = await _taken_choices(conn, list(fresh))
@@ -223,6 +225,11 @@ class RoundRecords:
                 inserted = await _insert_answers(conn, fresh)
                 assert inserted, "answers changed under the write lock"
             await conn.execute("RELEASE answers")
+            for index, key in repeats:
+                stored = taken[key] if key in taken else fresh[key][1].choice
+                results[index] = AnswerResult(
+                    AnswerOutcome.ALREADY_ANSWERED, stored, rounds[key[0]][1]
+                )
             accepted: dict[tuple[str, int], AnswerResult] = {}
             for key, (index, sub) in fresh.items():
                 # Results are immutable, so equal ones are shared rather than rebuilt.
