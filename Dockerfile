@@ -9,14 +9,17 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 RUN useradd --create-home --uid 10001 studybot \
     && mkdir /data && chown studybot:studybot /data
 
-WORKDIR /app
+# The wheel bundles the question bank and the default config (pyproject.toml),
+# so all four are needed to build it; nothing is read from /build afterwards.
+WORKDIR /build
 COPY pyproject.toml README.md ./
 COPY bot ./bot
-RUN pip install .
 COPY questions ./questions
 COPY config ./config
+RUN pip install . && rm -rf /build
 
 USER studybot
+WORKDIR /home/studybot
 VOLUME ["/data"]
 ENTRYPOINT ["studybot"]
 CMD ["console"]

@@ -143,6 +143,7 @@ async def build_runtime(
     bank = bank if bank is not None else load_question_bank(settings)
     clock = clock or SystemClock()
     game = settings.game_settings()
+    log.info("database: %s", settings.database_path.resolve())
     db = await Database(
         settings.database_path,
         synchronous=settings.database.synchronous,

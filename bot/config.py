@@ -20,10 +20,14 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from bot.core.errors import UserError
 from bot.core.scoring import ScoringRules
+from bot.resources import default_database, shipped
 from bot.core.settings import GameSettings
 from bot.core.timeutil import parse_duration, parse_timezone
 
-DEFAULT_CONFIG = Path("config/studybot.toml")
+LOCAL_CONFIG = Path("config/studybot.toml")
+"""A config in the folder studybot starts from (a checkout, a deployment)."""
+LEGACY_DATABASE = Path("data/studybot.sqlite3")
+"""Where the database lived before it moved to the per-user data folder."""
 SECRET_KEYS = {
     "discord_token",
     "slack_bot_token",
@@ -66,8 +70,17 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+def _built_in_bank() -> list[Path]:
+    return [shipped("questions") or Path("questions")]
+
+
+def _built_in_syllabus() -> Path | None:
+    return shipped("config/syllabus.toml")
+
+
 class DatabaseSettings(_Section):
-    path: Path = Path("data/studybot.sqlite3")
+    # Default: ~/.local/share/studybot/studybot.sqlite3, the same from any folder.
+    path: Path = Field(default_factory=default_database)
     synchronous: Literal["NORMAL", "FULL"] = "NORMAL"
     busy_timeout_ms: int = Field(5000, ge=0, le=600_000)
 
@@ -77,10 +90,13 @@ def _optional_path(value: Any) -> Any:
 
 
 class BankSettings(_Section):
-    dirs: list[Path] = Field(default_factory=lambda: [Path("questions")])
+    # Default: the bank that ships with studybot, wherever it is installed.
+    dirs: list[Path] = Field(default_factory=_built_in_bank)
     extra_dirs: list[Path] = Field(default_factory=list)
     # Coverage policy for `bank check`; "" turns it off (e.g. for a team's own bank).
-    syllabus: Annotated[Path | None, BeforeValidator(_optional_path)] = Path("config/syllabus.toml")
+    syllabus: Annotated[Path | None, BeforeValidator(_optional_path)] = Field(
+        default_factory=_built_in_syllabus
+    )
 
     @property
     def all_dirs(self) -> list[Path]:
@@ -175,7 +191,16 @@ class Settings(BaseSettings):
 
     @property
     def database_path(self) -> Path:
-        return self.db or self.database.path
+        if self.db is not None:
+            return self.db
+        if (
+            "path" not in self.database.model_fields_set
+            and LEGACY_DATABASE.is_file()
+            and not self.database.path.exists()
+        ):
+            # Started where an older studybot kept its database: keep using it.
+            return LEGACY_DATABASE
+        return self.database.path
 
     def secret(self, name: str) -> str | None:
         """A secret's value, or None when unset or blank (never logged)."""
@@ -187,14 +212,25 @@ class Settings(BaseSettings):
         return self.game.to_domain()
 
 
+def config_file(path: Path | None = None) -> Path | None:
+    """The config file to read, in this order: ``--config``, ``STUDYBOT_CONFIG``,
+    ``./config/studybot.toml``, then the defaults that ship with studybot."""
+    env_path = os.environ.get("STUDYBOT_CONFIG", "").strip()
+    if path is not None:
+        return path
+    if env_path:
+        return Path(env_path)
+    if LOCAL_CONFIG.is_file():
+        return LOCAL_CONFIG
+    return shipped("config/studybot.toml")
+
+
 def load_settings(path: Path | None = None) -> Settings:
-    """Read the config file (``--config``, ``STUDYBOT_CONFIG``, or the default if
-    present) and the environment; raise :class:`ConfigError` on any bad value."""
-    env_path = os.environ.get("STUDYBOT_CONFIG")
-    chosen = path or (Path(env_path) if env_path else None)
+    """Read the config file (see :func:`config_file`) and the environment; raise
+    :class:`ConfigError` on any bad value."""
     data: dict[str, Any] = {}
-    if chosen is not None or DEFAULT_CONFIG.exists():
-        file = chosen or DEFAULT_CONFIG
+    file = config_file(path)
+    if file is not None:
         try:
             data = tomllib.loads(file.read_text("utf-8"))
         except FileNotFoundError:

@@ -46,13 +46,21 @@ def config_error(path: Path | None = None) -> str:
 # --------------------------------------------------------------------------- defaults and file
 
 
-def test_defaults_without_any_file() -> None:
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_defaults_without_any_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """From a folder with no config: the shipped defaults, the built-in bank, and
+    the database in the per-user data folder."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
     settings = load_settings()
-    assert settings.database.path == Path("data/studybot.sqlite3")
-    assert settings.database_path == Path("data/studybot.sqlite3")
+    expected = tmp_path / "xdg" / "studybot" / "studybot.sqlite3"
+    assert settings.database.path == expected
+    assert settings.database_path == expected
     assert settings.database.synchronous == "NORMAL"
     assert settings.database.busy_timeout_ms == 5000
-    assert settings.bank.all_dirs == [Path("questions")]
+    assert settings.bank.all_dirs == [REPO / "questions"]
+    assert settings.bank.syllabus == REPO / "config" / "syllabus.toml"
     assert settings.game.default_timezone == "UTC"
     assert settings.game.default_reveal_after == timedelta(hours=1)
     assert settings.logging.level == "INFO"
@@ -61,6 +69,41 @@ def test_defaults_without_any_file() -> None:
     assert game.default_timezone == "UTC"
     assert game.scoring == ScoringRules(10, 5)
     assert game.leaderboard_size == 10
+
+
+def test_the_home_folder_is_the_default_data_folder(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv("XDG_DATA_HOME", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert load_settings().database_path == tmp_path / ".local/share/studybot/studybot.sqlite3"
+
+
+def test_an_older_database_in_the_folder_is_kept(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Where an earlier studybot kept data/studybot.sqlite3, it goes on using it,
+    unless a database path is set or the new default exists already."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "studybot.sqlite3").write_bytes(b"")
+    assert load_settings().database_path == Path("data/studybot.sqlite3")
+    monkeypatch.setenv("STUDYBOT_DATABASE__PATH", str(tmp_path / "elsewhere.sqlite3"))
+    assert load_settings().database_path == tmp_path / "elsewhere.sqlite3"
+
+
+def test_config_file_order(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from bot.config import config_file
+
+    assert config_file() == REPO / "config" / "studybot.toml"  # the shipped defaults
+    local = tmp_path / "config" / "studybot.toml"
+    local.parent.mkdir()
+    local.write_text("[game]\ndefault_timezone = 'Asia/Tokyo'\n")
+    assert config_file() == Path("config/studybot.toml")
+    assert load_settings().game.default_timezone == "Asia/Tokyo"
+    monkeypatch.setenv("STUDYBOT_CONFIG", str(tmp_path / "env.toml"))
+    assert config_file() == tmp_path / "env.toml"
+    assert config_file(tmp_path / "flag.toml") == tmp_path / "flag.toml"
 
 
 def test_shipped_config_file_loads() -> None:
