@@ -20,9 +20,9 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from bot.core.errors import UserError
 from bot.core.scoring import ScoringRules
-from bot.resources import default_database, shipped
 from bot.core.settings import GameSettings
 from bot.core.timeutil import parse_duration, parse_timezone
+from bot.resources import default_database, shipped
 
 LOCAL_CONFIG = Path("config/studybot.toml")
 """A config in the folder studybot starts from (a checkout, a deployment)."""
