@@ -22,6 +22,7 @@ from bot.app import BankError, build_runtime
 from bot.bank.commands import run_check, run_stats
 from bot.config import ConfigError, Settings, load_settings
 from bot.storage import Database, SqliteStore
+from bot.storage.backup import BackupError, backup, restore
 from bot.storage.database import apply_migrations, migrations, schema_version
 
 log = logging.getLogger("studybot")
@@ -77,7 +78,15 @@ def build_parser() -> argparse.ArgumentParser:
     db = commands.add_parser("db", help="database maintenance")
     db_cmds = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
     db_cmds.add_parser("migrate", help="bring the schema up to date")
-    db_cmds.add_parser("status", help="show the schema version")
+    db_cmds.add_parser("status", help="show where the database is and its schema version")
+    backup_cmd = db_cmds.add_parser(
+        "backup", help="copy the database consistently, even while the bot runs"
+    )
+    backup_cmd.add_argument("target", type=Path, help="a file, or a folder for a dated file")
+    restore_cmd = db_cmds.add_parser(
+        "restore", help="replace the database with a backup (the bot must be stopped)"
+    )
+    restore_cmd.add_argument("source", type=Path, help="the backup file")
     return parser
 
 
@@ -122,6 +131,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if command == "bank":
             return _bank(settings, args.bank_command, args)
         if command == "db":
+            if args.db_command in {"backup", "restore"}:
+                return _backup(settings, args)
             return asyncio.run(_db(settings, args.db_command))
     except BankError as exc:
         for problem in exc.problems:
@@ -150,6 +161,26 @@ async def _reports(settings: Settings) -> int:
     for r in reports:
         where = f" in {r.space}" if r.space else ""
         print(f"#{r.id}\t{r.question_id}\t{r.created_at:%Y-%m-%d}\t{r.reporter}{where}: {r.reason}")
+    return 0
+
+
+def _backup(settings: Settings, args: argparse.Namespace) -> int:
+    database = settings.database_path
+    try:
+        if args.db_command == "backup":
+            made = backup(database, args.target)
+            print(
+                f"backed up {database} to {made.path} ({made.size_bytes / 1e6:.1f} MB, "
+                f"schema version {made.schema_version}, checked)"
+            )
+            return 0
+        kept = restore(args.source, database, migrations()[-1].version)
+    except BackupError as exc:
+        print(f"db {args.db_command}: {exc}", file=sys.stderr)
+        return 1
+    print(f"restored {database} from {args.source}")
+    if kept is not None:
+        print(f"the database it replaced is kept as {kept}")
     return 0
 
 

@@ -8,6 +8,7 @@ already post (a late daily question) or reveal (an overdue round).
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import logging
 import random
@@ -17,6 +18,7 @@ from datetime import UTC
 from typing import Any, TypeVar
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
 
 from bot.bank import QuestionBank, load_bank
 from bot.config import Settings
@@ -32,6 +34,7 @@ from bot.core.schedules import ScheduleService
 from bot.core.settings import GameSettings
 from bot.scheduling import ApsJobScheduler
 from bot.storage import Database, SqliteStore
+from bot.storage.backup import backup, prune
 
 log = logging.getLogger(__name__)
 T = TypeVar("T", int, str)
@@ -203,4 +206,34 @@ async def build_runtime(
         settings=game,
     )
     holder["s"] = services
+    if settings.database.backup_dir is not None:
+        schedule_backups(scheduler, settings)
     return Runtime(db, store, scheduler, jobs, services, platforms)
+
+
+def schedule_backups(scheduler: AsyncIOScheduler, settings: Settings) -> None:
+    """A daily consistent copy of the database into ``database.backup_dir``,
+    keeping the newest ``backup_keep``. Runs in a thread: the copy reads the
+    whole file, and the bot keeps answering meanwhile."""
+    folder = settings.database.backup_dir
+    assert folder is not None
+    database, keep = settings.database_path, settings.database.backup_keep
+
+    async def run() -> None:
+        try:
+            made = await asyncio.to_thread(backup, database, folder)
+            removed = await asyncio.to_thread(prune, folder, keep)
+        except Exception:
+            log.exception("the daily backup of %s failed", database)
+            return
+        log.info("backed up the database to %s; removed %d old backup(s)", made.path, len(removed))
+
+    hour, minute = (int(part) for part in settings.database.backup_at.split(":"))
+    scheduler.add_job(
+        run,
+        CronTrigger(hour=hour, minute=minute, timezone=UTC),
+        id="backup",
+        coalesce=True,
+        misfire_grace_time=3600,
+        replace_existing=True,
+    )

@@ -21,7 +21,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from bot.core.errors import UserError
 from bot.core.scoring import ScoringRules
 from bot.core.settings import GameSettings
-from bot.core.timeutil import parse_duration, parse_timezone
+from bot.core.timeutil import parse_duration, parse_time_of_day, parse_timezone
 from bot.resources import default_database, shipped
 
 LOCAL_CONFIG = Path("config/studybot.toml")
@@ -62,7 +62,15 @@ def _timezone(value: Any) -> str:
         raise ValueError(str(exc)) from None
 
 
+def _time_of_day(value: Any) -> str:
+    try:
+        return parse_time_of_day(str(value)).strftime("%H:%M")
+    except UserError as exc:
+        raise ValueError(str(exc)) from None
+
+
 Duration = Annotated[timedelta, BeforeValidator(_duration)]
+TimeOfDay = Annotated[str, BeforeValidator(_time_of_day)]
 TimeZoneName = Annotated[str, BeforeValidator(_timezone)]
 
 
@@ -78,15 +86,19 @@ def _built_in_syllabus() -> Path | None:
     return shipped("config/syllabus.toml")
 
 
+def _optional_path(value: Any) -> Any:
+    return None if value is None or str(value).strip().lower() in {"", "none"} else value
+
+
 class DatabaseSettings(_Section):
     # Default: ~/.local/share/studybot/studybot.sqlite3, the same from any folder.
     path: Path = Field(default_factory=default_database)
     synchronous: Literal["NORMAL", "FULL"] = "NORMAL"
     busy_timeout_ms: int = Field(5000, ge=0, le=600_000)
-
-
-def _optional_path(value: Any) -> Any:
-    return None if value is None or str(value).strip().lower() in {"", "none"} else value
+    # A daily backup into this folder while the bot runs; unset: no automatic backups.
+    backup_dir: Annotated[Path | None, BeforeValidator(_optional_path)] = None
+    backup_keep: int = Field(7, ge=1, le=1000)
+    backup_at: TimeOfDay = "03:30"
 
 
 class BankSettings(_Section):

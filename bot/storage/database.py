@@ -13,7 +13,7 @@ import logging
 import re
 import sqlite3
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import ExitStack, asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
@@ -23,6 +23,7 @@ from typing import Literal
 import aiosqlite
 
 from bot.core.errors import StoreBusy
+from bot.storage.backup import in_use
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +72,7 @@ class Database:
         self._reader: aiosqlite.Connection | None = None
         self._lock = asyncio.Lock()
         self._rollback_hooks: list[Callable[[], None]] = []
+        self._presence = ExitStack()
 
     def on_rollback(self, hook: Callable[[], None]) -> None:
         """Call ``hook`` after every write transaction that did not commit.
@@ -85,6 +87,8 @@ class Database:
 
     async def open(self, *, migrate: bool = True) -> Database:
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        # Says "in use" to `studybot db restore` until close().
+        self._presence.enter_context(in_use(self.path))
         try:
             self._writer = await self._connect()
             if migrate:
@@ -113,6 +117,7 @@ class Database:
             if conn is not None:
                 await conn.close()
         self._reader = self._writer = None
+        self._presence.close()
 
     async def __aenter__(self) -> Database:
         return await self.open()
