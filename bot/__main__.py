@@ -21,6 +21,7 @@ from bot.adapters.terminal.platform import PLATFORM
 from bot.app import BankError, build_runtime
 from bot.bank.commands import run_check, run_stats
 from bot.config import ConfigError, Settings, load_settings
+from bot.health import start_health
 from bot.storage import Database, SqliteStore
 from bot.storage.backup import BackupError, backup, restore
 from bot.storage.database import apply_migrations, migrations, schema_version
@@ -37,11 +38,20 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log at DEBUG level")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    console = commands.add_parser("console", help="run the bot in this terminal (the default)")
+    health = argparse.ArgumentParser(add_help=False)
+    health.add_argument(
+        "--health-port",
+        type=_health_port,
+        metavar="PORT",
+        help="serve /healthz and /metrics on PORT (health.port in the config)",
+    )
+    console = commands.add_parser(
+        "console", parents=[health], help="run the bot in this terminal (the default)"
+    )
     console.add_argument("--user", help="who you are to start with (switch later with /as NAME)")
 
     discord_cmd = commands.add_parser(
-        "discord", help="run the bot on Discord (needs DISCORD_TOKEN)"
+        "discord", parents=[health], help="run the bot on Discord (needs DISCORD_TOKEN)"
     )
     discord_cmd.add_argument(
         "--sync",
@@ -50,7 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     slack_cmd = commands.add_parser(
-        "slack", help="run the bot on Slack (needs SLACK_BOT_TOKEN and SLACK_APP_TOKEN)"
+        "slack",
+        parents=[health],
+        help="run the bot on Slack (needs SLACK_BOT_TOKEN and SLACK_APP_TOKEN)",
     )
     slack_cmd.add_argument(
         "--http",
@@ -61,7 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     run = commands.add_parser(
-        "run", help="run every platform whose credentials are set, in one process"
+        "run", parents=[health], help="run every platform whose credentials are set, in one process"
     )
     run.add_argument("--sync", action="store_true", help="as for `studybot discord --sync`")
     run.add_argument("--slack-http", type=_port, metavar="PORT", help="as `studybot slack --http`")
@@ -90,6 +102,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _health_port(text: str) -> int:
+    return 0 if text.strip() == "0" else _port(text)
+
+
 def _port(text: str) -> int:
     try:
         port = int(text)
@@ -108,6 +124,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(exc, file=sys.stderr)
         return 2
     command = args.command or "console"
+    if getattr(args, "health_port", None) is not None:
+        settings.health.port = args.health_port
     quiet_default = logging.WARNING if command == "console" else logging.INFO
     configured = getattr(logging, settings.logging.level)
     level = logging.DEBUG if args.verbose else max(configured, quiet_default)
@@ -251,6 +269,7 @@ async def run_console(settings: Settings, user: str | None, stdin: TextIO | None
     runtime = await build_runtime(settings)
     runtime.platforms[PLATFORM] = TerminalPlatform(_write)
     async with runtime:
+        health = await start_health(runtime, settings.health.port, settings.health.host)
         await runtime.start()
         console = Console(
             runtime.services,
@@ -264,7 +283,11 @@ async def run_console(settings: Settings, user: str | None, stdin: TextIO | None
                 f"studybot {__version__} — {len(runtime.services.bank)} questions, "
                 f"database {settings.database_path}. Type /help; Ctrl-D quits."
             )
-        await console.run(_stdin_lines(stream), echo=not interactive)
+        try:
+            await console.run(_stdin_lines(stream), echo=not interactive)
+        finally:
+            if health is not None:
+                await health.close()
     return 0
 
 

@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
+from prometheus_client import CollectorRegistry
 
 from bot.bank import QuestionBank, load_bank
 from bot.config import Settings
@@ -32,6 +33,7 @@ from bot.core.recovery import recover
 from bot.core.rounds import RoundService
 from bot.core.schedules import ScheduleService
 from bot.core.settings import GameSettings
+from bot.metrics import PrometheusTelemetry
 from bot.scheduling import ApsJobScheduler
 from bot.storage import Database, SqliteStore
 from bot.storage.backup import backup, prune
@@ -79,6 +81,11 @@ class Runtime:
     jobs: ApsJobScheduler
     services: Services
     platforms: dict[str, Platform] = field(default_factory=dict)
+    telemetry: PrometheusTelemetry = field(
+        default_factory=lambda: PrometheusTelemetry(CollectorRegistry())
+    )
+    connections: dict[str, Callable[[], bool]] = field(default_factory=dict)
+    """Is each platform's connection up? Registered by its launcher, read by /healthz."""
     started: bool = False
 
     async def start(self) -> None:
@@ -168,6 +175,8 @@ async def build_runtime(
     async def recap(timezone: str) -> None:
         await holder["s"].recaps.post_zone_recaps(timezone)
 
+    telemetry = PrometheusTelemetry(CollectorRegistry())
+    telemetry.watch_scheduler(scheduler)
     jobs = ApsJobScheduler(
         scheduler,
         on_post=_logged("post", post),
@@ -183,6 +192,7 @@ async def build_runtime(
         clock=clock,
         settings=game,
         rng=rng,
+        telemetry=telemetry,
     )
     boards = LeaderboardService(store=store, clock=clock, settings=game)
     services = Services(
@@ -208,7 +218,7 @@ async def build_runtime(
     holder["s"] = services
     if settings.database.backup_dir is not None:
         schedule_backups(scheduler, settings)
-    return Runtime(db, store, scheduler, jobs, services, platforms)
+    return Runtime(db, store, scheduler, jobs, services, platforms, telemetry)
 
 
 def schedule_backups(scheduler: AsyncIOScheduler, settings: Settings) -> None:

@@ -167,6 +167,12 @@ class SlackSettings(_Section):
     api_url: str = Field("https://slack.com/api/", pattern=r"^https?://")
 
 
+class HealthSettings(_Section):
+    # /healthz and /metrics on this port for the long-running commands; unset: off.
+    port: int | None = Field(None, ge=0, le=65535)
+    host: str = "127.0.0.1"
+
+
 class LoggingSettings(_Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
@@ -182,6 +188,7 @@ class Settings(BaseSettings):
     terminal: TerminalSettings = Field(default_factory=TerminalSettings)
     discord: DiscordSettings = Field(default_factory=DiscordSettings)
     slack: SlackSettings = Field(default_factory=SlackSettings)
+    health: HealthSettings = Field(default_factory=HealthSettings)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
     db: Path | None = Field(None, description="STUDYBOT_DB: short form of database.path")
     discord_token: SecretStr | None = Field(None, validation_alias="DISCORD_TOKEN")

@@ -12,11 +12,12 @@ import asyncio
 import logging
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol
 
 from bot.app import Runtime, build_runtime
 from bot.config import Settings
+from bot.health import start_health
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +40,14 @@ class Launcher(Protocol):
         ...
 
     async def close(self) -> None: ...
+
+
+class _Closing:
+    """Something closed with the launchers (the health server)."""
+
+    def __init__(self, name: str, close: Callable[[], Awaitable[None]]) -> None:
+        self.name = name
+        self.close = close
 
 
 def stop_on_signals(stop: asyncio.Event) -> None:
@@ -65,7 +74,7 @@ async def run_launchers(
             return 2
     stop = stop or asyncio.Event()
     runtime = await build_runtime(settings)
-    tried: list[Launcher] = []
+    tried: list[Launcher | _Closing] = []
     prepared: list[Launcher] = []
     serving: list[asyncio.Task[None]] = []
     async with runtime:
@@ -75,6 +84,9 @@ async def run_launchers(
                 if not await launcher.prepare(runtime):
                     return 2
                 prepared.append(launcher)
+            health = await start_health(runtime, settings.health.port, settings.health.host)
+            if health is not None:
+                tried.append(_Closing("health", health.close))
             await runtime.start()
             stop_on_signals(stop)
             log.info("running on %s", ", ".join(p.name for p in prepared))
@@ -83,11 +95,11 @@ async def run_launchers(
             await asyncio.wait([*serving, stopper], return_when=asyncio.FIRST_COMPLETED)
             stopper.cancel()
         finally:
-            for launcher in reversed(tried):
+            for closing in reversed(tried):
                 try:
-                    await launcher.close()
+                    await closing.close()
                 except Exception:
-                    log.exception("closing %s failed", launcher.name)
+                    log.exception("closing %s failed", closing.name)
         results = await asyncio.gather(*serving, return_exceptions=True)
         for launcher, result in zip(prepared, results, strict=True):
             if isinstance(result, BaseException) and not isinstance(result, asyncio.CancelledError):

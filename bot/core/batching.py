@@ -18,10 +18,15 @@ R = TypeVar("R")
 
 class GroupCommitter(Generic[T, R]):
     def __init__(
-        self, flush: Callable[[Sequence[T]], Awaitable[Sequence[R]]], *, max_batch: int = 5000
+        self,
+        flush: Callable[[Sequence[T]], Awaitable[Sequence[R]]],
+        *,
+        max_batch: int = 5000,
+        on_batch: Callable[[int], None] | None = None,
     ) -> None:
         self._flush = flush
         self._max_batch = max_batch
+        self._on_batch = on_batch
         self._pending: list[tuple[T, asyncio.Future[R]]] = []
         self._worker: asyncio.Task[None] | None = None
         self.batches = 0
@@ -51,6 +56,8 @@ class GroupCommitter(Generic[T, R]):
                     if not future.done():
                         future.set_exception(exc)
                 continue
+            if self._on_batch is not None:
+                self._on_batch(len(batch))
             for (_, future), result in zip(batch, results, strict=True):
                 if not future.done():
                     future.set_result(result)

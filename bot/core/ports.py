@@ -49,10 +49,12 @@ class PostFailed(Exception):
     lost a permission, the channel was deleted, the bot left the server).
     """
 
-    def __init__(self, reason: str, *, permanent: bool) -> None:
+    def __init__(self, reason: str, *, permanent: bool, code: str = "") -> None:
         super().__init__(reason)
         self.reason = reason
         self.permanent = permanent
+        self.code = code or ("permanent" if permanent else "transient")
+        """A short, fixed label for metrics (``not_in_channel``, ``forbidden``)."""
 
 
 class Platform(Protocol):

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import time
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
@@ -52,6 +53,7 @@ from bot.core.scoring import score_answers
 from bot.core.selection import choose_question
 from bot.core.settings import GameSettings
 from bot.core.streaks import advance
+from bot.core.telemetry import NoTelemetry, Telemetry
 from bot.core.timeutil import local_date, previous_occurrence, zone
 
 log = logging.getLogger(__name__)
@@ -75,8 +77,10 @@ class RoundService:
         clock: Clock,
         settings: GameSettings,
         rng: random.Random | None = None,
+        telemetry: Telemetry | None = None,
     ) -> None:
         self.store = store
+        self.telemetry: Telemetry = telemetry or NoTelemetry()
         self.bank = bank
         self.platforms = platforms
         self.scheduler = scheduler
@@ -85,7 +89,7 @@ class RoundService:
         self.rng = rng or random.Random()
         self._open: dict[int, Round] = {}
         self._answers: GroupCommitter[AnswerSubmission, AnswerResult] = GroupCommitter(
-            store.record_answers
+            store.record_answers, on_batch=self.telemetry.batch_committed
         )
         self._post_slots = asyncio.Semaphore(settings.max_concurrent_posts)
         self._channel_locks: defaultdict[ChannelRef, asyncio.Lock] = defaultdict(asyncio.Lock)
@@ -165,6 +169,9 @@ class RoundService:
             # The question is not on screen: drop the claim so the date can be
             # retried. An error that is not a PostFailed is a bug in the adapter;
             # it is logged in full and retried like an outage.
+            self.telemetry.post_failed(
+                channel.platform, exc.code if isinstance(exc, PostFailed) else "adapter_error"
+            )
             if isinstance(exc, PostFailed):
                 reason, permanent = exc.reason, exc.permanent
                 log.warning(
@@ -183,6 +190,7 @@ class RoundService:
             return None
         opened = _with(round_, status=RoundStatus.OPEN, message_id=message_id)
         self._open[opened.id] = opened
+        self.telemetry.posted(channel.platform)
         # Armed before anything else can fail: the question is on screen now.
         self.scheduler.set_reveal(opened.id, opened.reveals_at)
         try:
@@ -250,6 +258,12 @@ class RoundService:
     # ---- answering -----------------------------------------------------
 
     async def answer(self, round_id: int, user: UserRef, choice: str) -> AnswerResult:
+        started = time.perf_counter()
+        result = await self._answer(round_id, user, choice)
+        self.telemetry.answered(result.outcome.value, time.perf_counter() - started)
+        return result
+
+    async def _answer(self, round_id: int, user: UserRef, choice: str) -> AnswerResult:
         round_ = self._open.get(round_id) or await self._load(round_id)
         if round_ is None:
             return AnswerResult(AnswerOutcome.UNKNOWN_ROUND)
@@ -298,6 +312,7 @@ class RoundService:
             # Posted while the database was too busy to record the message.
             round_ = _with(round_, message_id=known.message_id)
         self.scheduler.remove_reveal(round_id)
+        self.telemetry.revealed(round_.channel.platform)
         summary = summarise(round_, settlement)
         platform = self.platforms.get(round_.channel.platform)
         if platform is None:
@@ -361,6 +376,10 @@ class RoundService:
         else:
             self._open[round_.id] = round_
             self.scheduler.set_reveal(round_.id, round_.reveals_at)
+
+    def open_count(self) -> int:
+        """Rounds this process is waiting to reveal (for the metrics gauge)."""
+        return len(self._open)
 
     async def close(self) -> None:
         await self._answers.close()

@@ -32,17 +32,21 @@ async def delivering(what: str) -> AsyncIterator[None]:
         yield
     except discord.Forbidden as exc:
         reason = f"missing permission to {what} (the bot needs {NEEDED})"
-        raise PostFailed(reason, permanent=True) from exc
+        raise PostFailed(reason, permanent=True, code="forbidden") from exc
     except discord.NotFound as exc:
         raise PostFailed(
-            f"could not {what}: the channel or message is gone", permanent=True
+            f"could not {what}: the channel or message is gone", permanent=True, code="not_found"
         ) from exc
     except discord.HTTPException as exc:
         raise PostFailed(
-            f"Discord error {exc.status} while trying to {what}", permanent=False
+            f"Discord error {exc.status} while trying to {what}",
+            permanent=False,
+            code="rate_limited" if exc.status == 429 else "http_error",
         ) from exc
     except (aiohttp.ClientError, TimeoutError) as exc:
-        raise PostFailed(f"could not reach Discord to {what}", permanent=False) from exc
+        raise PostFailed(
+            f"could not reach Discord to {what}", permanent=False, code="network"
+        ) from exc
 
 
 class DiscordPlatform:

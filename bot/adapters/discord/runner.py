@@ -44,6 +44,8 @@ class DiscordLauncher:
             runtime.services, sync=self.sync, dev_guild=self.settings.discord.dev_guild
         )
         runtime.platforms[PLATFORM] = DiscordPlatform(self.client)
+        client = self.client
+        runtime.connections[PLATFORM] = lambda: client.is_ready() and not client.is_closed()
         try:
             await self.client.login(token)
         except discord.LoginFailure:

@@ -79,7 +79,9 @@ def mrkdwn(text: str, limit: int = SECTION_TEXT) -> MarkdownTextObject:
 
 
 def header(text: str) -> HeaderBlock:
-    return HeaderBlock(text=PlainTextObject(text=clip(plain(text), HEADER_TEXT), emoji=True))
+    return HeaderBlock(
+        text=PlainTextObject(text=clip(plain(text), HEADER_TEXT, markup=False), emoji=True)
+    )
 
 
 def section(text: str) -> SectionBlock:
@@ -98,7 +100,7 @@ def context(*texts: str) -> ContextBlock:
 
 def button(label: str, action_id: str, value: str, *, primary: bool = False) -> ButtonElement:
     return ButtonElement(
-        text=PlainTextObject(text=clip(plain(label), BUTTON_TEXT)),
+        text=PlainTextObject(text=clip(plain(label), BUTTON_TEXT, markup=False)),
         action_id=action_id,
         value=value,
         style="primary" if primary else None,

@@ -51,8 +51,11 @@ def error_code(error: SlackApiError) -> str:
 def classify(error: SlackApiError) -> PostFailed:
     code = error_code(error)
     if code in PERMANENT:
-        return PostFailed(f"{PERMANENT[code]} ({code})", permanent=True)
-    return PostFailed(f"Slack error {code}", permanent=False)
+        return PostFailed(f"{PERMANENT[code]} ({code})", permanent=True, code=code)
+    label = (
+        code if code.replace("_", "").isalnum() and not code.startswith("HTTP") else "http_error"
+    )
+    return PostFailed(f"Slack error {code}", permanent=False, code=label)
 
 
 @asynccontextmanager
@@ -62,9 +65,13 @@ async def delivering(what: str) -> AsyncIterator[None]:
         yield
     except SlackApiError as exc:
         failed = classify(exc)
-        raise PostFailed(f"could not {what}: {failed.reason}", permanent=failed.permanent) from exc
+        raise PostFailed(
+            f"could not {what}: {failed.reason}", permanent=failed.permanent, code=failed.code
+        ) from exc
     except (aiohttp.ClientError, TimeoutError) as exc:
-        raise PostFailed(f"could not reach Slack to {what}", permanent=False) from exc
+        raise PostFailed(
+            f"could not reach Slack to {what}", permanent=False, code="network"
+        ) from exc
 
 
 class ChannelPacer:

@@ -103,6 +103,7 @@ class SlackLauncher:
         )
         platform = SlackPlatform(client, min_post_interval=self.settings.slack.min_post_interval)
         runtime.platforms[PLATFORM] = platform
+        runtime.connections[PLATFORM] = self.connected
         self.app = build_app(
             runtime.services,
             client,
@@ -112,6 +113,13 @@ class SlackLauncher:
             verify_requests=self.http_port is not None,
         )
         return True
+
+    def connected(self) -> bool:
+        """Socket Mode: the websocket is open; HTTP: the server is listening."""
+        if self._site is not None:
+            return True
+        session = getattr(self._socket.client, "current_session", None) if self._socket else None
+        return session is not None and not session.closed
 
     async def serve(self) -> None:
         assert self.app is not None

@@ -53,13 +53,15 @@ def plain(text: str) -> str:
     return "".join(c if c.isprintable() or c == "\n" else " " for c in text)
 
 
-def clip(text: str, limit: int) -> str:
+def clip(text: str, limit: int, *, markup: bool = True) -> str:
     """``text`` cut to ``limit`` characters with a marker, never inside an
-    entity or a ``<…>`` token."""
+    entity or a ``<…>`` token. ``markup=False`` is for ``plain_text``, where
+    ``<`` and ``&`` are literal characters, so nothing before the cut is dropped."""
     if len(text) <= limit:
         return text
     kept = text[: max(limit - len(MARKER), 0)]
-    kept = _OPEN_TOKEN.sub("", kept)
+    if markup:
+        kept = _OPEN_TOKEN.sub("", kept)
     return kept.rstrip() + MARKER
 
 
