@@ -21,6 +21,9 @@ from bot.adapters.terminal.platform import PLATFORM
 from bot.app import BankError, build_runtime
 from bot.bank.commands import run_check, run_stats
 from bot.config import ConfigError, Settings, load_settings
+from bot.core.clock import SystemClock
+from bot.core.models import UserRef
+from bot.core.privacy import PrivacyService
 from bot.health import start_health
 from bot.storage import Database, SqliteStore
 from bot.storage.backup import BackupError, backup, restore
@@ -87,6 +90,16 @@ def build_parser() -> argparse.ArgumentParser:
     bank_cmds.add_parser("stats", help="counts by topic, difficulty and kind")
     bank_cmds.add_parser("reports", help="open reports of wrong or unclear questions")
 
+    privacy = commands.add_parser("privacy", help="export or erase one person's data")
+    privacy_cmds = privacy.add_subparsers(dest="privacy_command", metavar="ACTION", required=True)
+    for action, text in (
+        ("export", "print everything stored about a person as JSON"),
+        ("delete", "erase a person's answers, scores, streaks, drills, groups and reports"),
+    ):
+        sub = privacy_cmds.add_parser(action, help=text)
+        sub.add_argument("--platform", required=True, help="discord, slack or terminal")
+        sub.add_argument("--user", required=True, help="the platform's user id")
+
     db = commands.add_parser("db", help="database maintenance")
     db_cmds = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
     db_cmds.add_parser("migrate", help="bring the schema up to date")
@@ -148,6 +161,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return process.run(run_all(settings, sync=args.sync, slack_http=args.slack_http))
         if command == "bank":
             return _bank(settings, args.bank_command, args)
+        if command == "privacy":
+            return asyncio.run(_privacy(settings, args))
         if command == "db":
             if args.db_command in {"backup", "restore"}:
                 return _backup(settings, args)
@@ -179,6 +194,19 @@ async def _reports(settings: Settings) -> int:
     for r in reports:
         where = f" in {r.space}" if r.space else ""
         print(f"#{r.id}\t{r.question_id}\t{r.created_at:%Y-%m-%d}\t{r.reporter}{where}: {r.reason}")
+    return 0
+
+
+async def _privacy(settings: Settings, args: argparse.Namespace) -> int:
+    """For admins acting on a deletion request that came by email or support ticket."""
+    person = UserRef(args.platform.strip().lower(), args.user.strip())
+    async with Database(settings.database_path) as db:
+        service = PrivacyService(store=SqliteStore(db), clock=SystemClock())
+        if args.privacy_command == "export":
+            print(await service.export_json(person))
+            return 0
+        erased = await service.delete(person)
+    print(f"erased {person.platform} user {person.external_id}: {erased.summary()}")
     return 0
 
 

@@ -28,6 +28,7 @@ from bot.core.community import GroupService, ReportService
 from bot.core.drills import DrillService
 from bot.core.leaderboards import LeaderboardService
 from bot.core.ports import Clock, Platform
+from bot.core.privacy import PrivacyService
 from bot.core.recap import RecapService
 from bot.core.recovery import recover
 from bot.core.rounds import RoundService
@@ -68,6 +69,7 @@ class Services:
     reports: ReportService
     recaps: RecapService
     drills: DrillService
+    privacy: PrivacyService
     bank: QuestionBank
     clock: Clock
     settings: GameSettings
@@ -211,6 +213,7 @@ async def build_runtime(
             max_concurrent=game.max_concurrent_posts,
         ),
         drills=DrillService(store=store, bank=bank, clock=clock, rng=rng or random.Random()),
+        privacy=PrivacyService(store=store, clock=clock),
         bank=bank,
         clock=clock,
         settings=game,

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from bot.core.models import (
     AnswerResult,
@@ -242,3 +242,12 @@ class Store(Protocol):
         ...
 
     async def drill_totals(self, user: UserRef) -> DrillTotals: ...
+
+    # privacy
+    async def export_user(self, user: UserRef) -> dict[str, Any] | None:
+        """Everything stored about ``user`` as JSON-ready data; None if nothing is."""
+        ...
+
+    async def delete_user(self, user: UserRef) -> dict[str, int]:
+        """Erase ``user`` and their rows; rows removed per kind."""
+        ...

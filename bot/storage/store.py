@@ -6,12 +6,15 @@ from bot.storage.community import CommunityRecords
 from bot.storage.database import Database
 from bot.storage.drills import DrillRecords
 from bot.storage.identity import Identities
+from bot.storage.privacy import PrivacyRecords
 from bot.storage.rounds import RoundRecords
 from bot.storage.schedules import ScheduleRecords
 from bot.storage.scores import ScoreRecords
 
 
-class SqliteStore(ScheduleRecords, RoundRecords, ScoreRecords, CommunityRecords, DrillRecords):
+class SqliteStore(
+    ScheduleRecords, RoundRecords, ScoreRecords, CommunityRecords, DrillRecords, PrivacyRecords
+):
     def __init__(self, db: Database) -> None:
         self.db = db
         self.ids = Identities()

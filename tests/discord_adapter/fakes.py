@@ -94,6 +94,8 @@ class FakeDiscord:
     """
 
     calls: list[Call] = field(default_factory=list)
+    files: list[tuple[str, bytes]] = field(default_factory=list)
+    """(filename, content) of every file attached to an interaction response."""
     fail: dict[tuple[str, str], Exception] = field(default_factory=dict)
     changed: asyncio.Condition = field(default_factory=asyncio.Condition)
 
@@ -144,6 +146,10 @@ class FakeDiscord:
                 payload = kwargs.get("payload")
                 if payload is None and kwargs.get("multipart"):
                     payload = json.loads(kwargs["multipart"][0]["value"])
+                    for part in kwargs["multipart"][1:]:  # attached files
+                        value = part["value"]
+                        data = value if isinstance(value, bytes) else value.read()
+                        fake.files.append((str(part.get("filename")), data))
                 await fake._record(route.method, route.url.split("/api/v10", 1)[-1], payload)
                 if route.url.endswith("/callback"):
                     return {"interaction": {"id": "1", "type": 2}}

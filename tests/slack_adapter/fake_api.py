@@ -51,6 +51,7 @@ class FakeSlack:
         self.members = {CHANNEL, OTHER_CHANNEL, ARCHIVED_CHANNEL}
         self.archived = {ARCHIVED_CHANNEL}
         self.valid_token = True
+        self.uploads: dict[str, bytes] = {}
         self._ts = itertools.count(1)
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
@@ -62,6 +63,7 @@ class FakeSlack:
         app.router.add_post("/api/{method}", self._api)
         app.router.add_get("/api/{method}", self._api)
         app.router.add_post("/response/{key}", self._response_url)
+        app.router.add_post("/upload/{file}", self._upload)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -165,6 +167,24 @@ class FakeSlack:
             },
         }
 
+    async def _upload(self, request: web.Request) -> web.Response:
+        self.uploads[request.match_info["file"]] = await request.read()
+        return web.Response(text="OK")
+
+    def _conversations_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        return {"ok": True, "channel": {"id": "D" + str(args.get("users", ""))[1:]}}
+
+    def _files_getUploadURLExternal(self, args: dict[str, Any]) -> dict[str, Any]:
+        file_id = f"F0FILE{len(self.uploads) + 1:03d}"
+        return {
+            "ok": True,
+            "upload_url": f"http://127.0.0.1:{self.port}/upload/{file_id}",
+            "file_id": file_id,
+        }
+
+    def _files_completeUploadExternal(self, args: dict[str, Any]) -> dict[str, Any]:
+        return {"ok": True, "files": [{"id": "F0FILE001"}]}
+
     def _views_publish(self, args: dict[str, Any]) -> dict[str, Any]:
         return {"ok": True, "view": {"id": "V0HOME001"}}
 
@@ -172,13 +192,13 @@ class FakeSlack:
 async def _arguments(request: web.Request) -> dict[str, Any]:
     """slack_sdk sends JSON for some methods and a form for others; JSON-valued
     form fields (blocks) are decoded so tests can read them."""
+    args: dict[str, Any] = dict(request.query)  # some methods send their arguments here
     if request.method == "GET":
-        return dict(request.query)
+        return args
     if request.content_type == "application/json":
         data = await request.json()
-        return dict(data)
+        return {**args, **data}
     form = await request.post()
-    args: dict[str, Any] = {}
     for key, value in form.items():
         text = str(value)
         if key in {"blocks", "view", "attachments"}:

@@ -17,6 +17,9 @@ SCOPES_FOR = {
     "chat.update": "chat:write",
     "users.info": "users:read",
     "conversations.info": "channels:read",
+    "conversations.open": "im:write",
+    "files.getUploadURLExternal": "files:write",
+    "files.completeUploadExternal": "files:write",
 }
 EVENT_SCOPES = {"channels:read", "groups:read"}
 

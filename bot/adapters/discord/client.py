@@ -12,6 +12,7 @@ from bot.adapters.discord.cogs.daily import DailyCog
 from bot.adapters.discord.cogs.drill import DrillCog
 from bot.adapters.discord.cogs.groups import GroupsCog
 from bot.adapters.discord.cogs.play import PlayCog
+from bot.adapters.discord.cogs.privacy import DeleteButton, PrivacyCog
 from bot.adapters.discord.components import AnswerButton, DrillButton
 from bot.adapters.discord.ids import channel_ref, space_key
 from bot.adapters.discord.render import NO_MENTIONS
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-COGS = (DailyCog, PlayCog, GroupsCog, DrillCog)
+COGS = (DailyCog, PlayCog, GroupsCog, DrillCog, PrivacyCog)
 # The least the bot needs: read the channel, post, embed, and reply to its own posts.
 INVITE_PERMISSIONS = discord.Permissions(
     view_channel=True, send_messages=True, embed_links=True, read_message_history=True
@@ -52,7 +53,7 @@ class StudyBot(commands.Bot):
         self.dev_guild = dev_guild
 
     async def setup_hook(self) -> None:
-        self.add_dynamic_items(AnswerButton, DrillButton)
+        self.add_dynamic_items(AnswerButton, DrillButton, DeleteButton)
         for cog in COGS:
             try:
                 await self.add_cog(cog(self.services))

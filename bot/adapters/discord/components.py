@@ -35,7 +35,7 @@ async def guarded(interaction: discord.Interaction, action: Awaitable[None]) -> 
         await report_failure(interaction, exc)
 
 
-class _Guarded:
+class Guarded:
     """Runs a button's work through :func:`guarded`, so no click goes unanswered."""
 
     async def callback(self, interaction: discord.Interaction) -> None:
@@ -46,7 +46,7 @@ class _Guarded:
 
 
 class AnswerButton(
-    _Guarded,
+    Guarded,
     discord.ui.DynamicItem[discord.ui.Button[Any]],
     template=r"studybot:answer:(?P<round>[0-9]{1,18}):(?P<letter>[a-e])",
 ):
@@ -90,7 +90,7 @@ def answer_view(round_: Round, *, disabled: bool = False) -> discord.ui.View:
 
 
 class DrillButton(
-    _Guarded,
+    Guarded,
     discord.ui.DynamicItem[discord.ui.Button[Any]],
     template=r"studybot:drill:(?P<session>[0-9]{1,18}):(?P<position>[0-9]{1,3}):(?P<letter>[a-e])",
 ):

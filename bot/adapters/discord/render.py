@@ -306,6 +306,7 @@ HELP_TEXT = {
     ),
     "Groups": "`/group create | join | leave | list | leaderboard` for study groups.",
     "Feedback": "`/report question reason` flags a wrong or unclear question.",
+    "Your data": "`/privacy about | export | delete`: what is stored, a JSON copy, erase it.",
 }
 
 

@@ -41,6 +41,7 @@ DRILL = re.compile(
     r"^studybot:drill:(?P<session>[0-9]{1,18}):(?P<position>[0-9]{1,3}):(?P<letter>[a-e])$"
 )
 HOME_DRILL = re.compile(r"^studybot:home-drill:(?P<difficulty>any|easy|medium|hard)$")
+PRIVACY_DELETE = re.compile(r"^studybot:privacy-delete:(?P<user>[UW][A-Z0-9]{2,20})$")
 FAILED = "Something went wrong on our side; it is logged. Please try again in a moment."
 EVENTS = (
     "app_home_opened",
@@ -195,6 +196,23 @@ def build_app(
             return blocks.drill_step_message(feedback)
 
         await reply_with(replies.to(body), step(), replace_original=True)
+
+    @app.action(PRIVACY_DELETE)
+    async def on_privacy_delete(ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
+        await ack()
+        match = PRIVACY_DELETE.match(str(action.get("action_id", "")))
+        assert match is not None
+        clicker = body.get("user") or {}
+
+        async def erase() -> dict[str, Any]:
+            if clicker.get("id") != match["user"]:
+                raise UserError(
+                    "this button erases someone else's data; use /privacy delete for your own"
+                )
+            erased = await services.privacy.delete(user_ref(match["user"]))
+            return blocks.text_message(f"Done. Erased {erased.summary()}.")
+
+        await reply_with(replies.to(body), erase(), replace_original=True)
 
     @app.action(HOME_DRILL)
     async def on_home_drill(

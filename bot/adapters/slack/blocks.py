@@ -68,6 +68,7 @@ Blocks = list[dict[str, Any]]
 ANSWER_ACTION = "studybot:answer:{round_id}:{letter}"
 DRILL_ACTION = "studybot:drill:{session_id}:{position}:{letter}"
 HOME_DRILL_ACTION = "studybot:home-drill:{difficulty}"
+PRIVACY_DELETE_ACTION = "studybot:privacy-delete:{user_id}"
 HOME_DIFFICULTIES = ("any", "easy", "medium", "hard")
 
 
@@ -475,6 +476,11 @@ HELP = (
         "`/studybot group leaderboard [week|month|all]`.",
     ),
     ("Feedback", "`/studybot report QUESTION-ID REASON` flags a wrong or unclear question."),
+    (
+        "Your data",
+        "`/studybot privacy` says what is stored about you; `privacy export` "
+        "sends you a JSON copy; `privacy delete` erases it.",
+    ),
 )
 
 
@@ -482,6 +488,23 @@ def help_message() -> dict[str, Any]:
     blocks: list[Block] = [header("studybot — ML interview practice")]
     blocks += [section(f"*{name}*\n{text}") for name, text in HELP]
     return message("studybot help", blocks)
+
+
+def privacy_delete_message(user_id: str) -> dict[str, Any]:
+    warning = (
+        "This erases your answers, scores, streaks, drills, group memberships and reports in "
+        "this workspace and every other, for good, and you drop off every leaderboard. Press "
+        "the button to go ahead; otherwise dismiss this message."
+    )
+    confirm = ButtonElement(
+        text=PlainTextObject(text="Delete my data"),
+        action_id=PRIVACY_DELETE_ACTION.format(user_id=user_id),
+        value=user_id,
+        style="danger",
+    )
+    return message(
+        "Delete your studybot data?", [section(warning), ActionsBlock(elements=[confirm])]
+    )
 
 
 def text_message(text: str) -> dict[str, Any]:

@@ -23,7 +23,7 @@ from bot.adapters.slack.ids import (
     user_ref,
 )
 from bot.adapters.slack.platform import SlackPlatform
-from bot.adapters.slack.text import date, escape
+from bot.adapters.slack.text import date, escape, slash
 from bot.core.errors import NotFound, UserError
 from bot.core.models import ChannelRef, Period, Scope, SpaceKey, UserRef
 
@@ -48,6 +48,7 @@ SUBCOMMANDS = (
     "topics",
     "group",
     "report",
+    "privacy",
     "help",
 )
 
@@ -95,6 +96,7 @@ class CommandRouter:
             "topics": self._topics,
             "group": self._group,
             "report": self._report,
+            "privacy": self._privacy,
             "help": self._help,
         }
         handler = handlers.get(head)
@@ -295,3 +297,20 @@ class CommandRouter:
         return blocks.text_message(
             f"Thanks — report #{filed.id} on `{escape(filed.question_id)}` is filed."
         )
+
+    async def _privacy(self, call: Invocation, args: list[str]) -> Reply:
+        privacy = self.services.privacy
+        action = args[0].lower() if args else ""
+        if len(args) > 1 or action not in {"", "export", "delete"}:
+            raise UserError("usage: /privacy [export|delete]")
+        if action == "":
+            return blocks.text_message(escape(slash(privacy.describe())))
+        if action == "export":
+            await self.platform.send_file(
+                call.user_id,
+                await privacy.export_json(call.user),
+                filename="studybot-data.json",
+                comment="Everything studybot stores about you.",
+            )
+            return blocks.text_message("Sent: your data is a JSON file in your messages with me.")
+        return blocks.privacy_delete_message(call.user_id)

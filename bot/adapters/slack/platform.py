@@ -22,6 +22,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.slack import blocks
 from bot.adapters.slack.text import MESSAGE_TEXT, clip, escape
+from bot.core.errors import UserError
 from bot.core.models import ChannelRef, Recap, RevealSummary, Round, UserRef
 from bot.core.ports import PostFailed
 
@@ -161,6 +162,24 @@ class SlackPlatform:
             )
         except (SlackApiError, aiohttp.ClientError, TimeoutError) as exc:
             log.info("could not message Slack user %s: %s", user.external_id, exc)
+
+    async def send_file(self, user_id: str, content: str, *, filename: str, comment: str) -> None:
+        """A file in the app's direct messages with ``user_id``."""
+        try:
+            opened = await self.client.conversations_open(users=user_id)
+            dm = str((opened.get("channel") or {}).get("id") or "")
+            await self.client.files_upload_v2(
+                channel=dm,
+                content=content,
+                filename=filename,
+                title=filename,
+                initial_comment=comment,
+                request_file_info=False,
+            )
+        except SlackApiError as exc:
+            raise UserError(
+                f"Slack would not take the file ({error_code(exc)}); try again later"
+            ) from exc
 
     async def channel_problem(self, channel: ChannelRef) -> str | None:
         """Why the bot cannot post in ``channel`` (for ``daily setup``), or None."""

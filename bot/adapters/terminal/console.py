@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterable, Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 
 from bot.adapters import grammar
 from bot.adapters.terminal import render
@@ -37,6 +38,7 @@ Commands (everyone at the terminal is an admin):
   /topics                topics in the question bank
   /group create|join|leave NAME, /group list, /group mine, /group leaderboard [PERIOD]
   /report QUESTION-ID REASON   flag a wrong or unclear question
+  /privacy [export|delete]     what studybot stores about you; a JSON copy; erase it
   /as NAME               act as another user            /whoami
   /help                  this text                      /quit           leave (or end of input)"""
 
@@ -51,6 +53,8 @@ class Console:
     space: str = "terminal"
     channel_name: str = "console"
     drill: DrillSession | None = None
+    export_dir: Path = field(default_factory=Path.cwd)
+    """Where ``/privacy export`` writes its file."""
 
     @property
     def channel(self) -> ChannelRef:
@@ -108,6 +112,7 @@ class Console:
             "/topics": self._topics,
             "/group": self._group,
             "/report": self._report,
+            "/privacy": self._privacy,
             "/as": self._as,
             "/whoami": self._whoami,
         }
@@ -264,6 +269,26 @@ class Console:
         question_id, reason = grammar.parse_report(args)
         report = await self.services.reports.report(self.channel, self.user, question_id, reason)
         return f"thanks — report #{report.id} on {report.question_id} is filed for the maintainers"
+
+    async def _privacy(self, args: list[str]) -> str:
+        privacy = self.services.privacy
+        action = args[0].lower() if args else ""
+        if action == "":
+            return privacy.describe()
+        if action == "export":
+            target = self.export_dir / f"studybot-export-{self.user.external_id}.json"
+            target.write_text(await privacy.export_json(self.user), encoding="utf-8")
+            return f"your data is in {target}"
+        if action == "delete":
+            if args[1:] != ["confirm"]:
+                return (
+                    "this erases your answers, scores, streaks, drills, groups and reports for "
+                    "good; type /privacy delete confirm to go ahead"
+                )
+            erased = await privacy.delete(self.user)
+            self.drill = None
+            return f"erased: {erased.summary()}"
+        return "usage: /privacy [export|delete]"
 
     async def _as(self, args: list[str]) -> str:
         name = " ".join(args).strip()
