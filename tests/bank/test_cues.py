@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from bot.bank import load_bank
 from bot.bank.cues import credit, cue_report, is_absolute, is_hedged, rules
 from bot.bank.policy import check_policy
 from bot.bank.syllabus import Syllabus, Targets
 from tests.helpers import make_question
+
+REPO = Path(__file__).resolve().parents[2]
+CUE_EDGE = 0.03
+"""The most the cue solver may score above chance on the bundled bank."""
 
 
 @pytest.mark.parametrize(
@@ -52,3 +59,13 @@ def test_a_bank_with_a_wording_cue_is_caught() -> None:
 def test_ties_are_guesses() -> None:
     plain = make_question("cue-tie", choices=("one", "two", "six", "ten"))
     assert credit(plain, rules()["prefer absolute wording"]) == 0.25
+
+
+def test_the_bundled_bank_gives_no_cue() -> None:
+    report = cue_report(load_bank([REPO / "questions"]).questions)
+    assert report.questions >= 450
+    assert abs(report.absolute_gap) <= 0.05, report
+    assert report.solver_edge <= CUE_EDGE, (
+        f"{report.solver_rule!r} scores {report.solver_score:.1%} against chance "
+        f"{report.chance:.1%}"
+    )
