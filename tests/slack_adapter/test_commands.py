@@ -220,3 +220,17 @@ async def test_an_unexpected_error_is_a_short_private_message_and_a_log_line(
     assert "RuntimeError: boom" in caplog.text
     # The app keeps serving.
     assert "evaluation" in text_of(await world.command("topics"))
+
+
+async def test_text_slack_escaped_is_read_as_typed(world: SlackWorld) -> None:
+    """Slack sends a typed ``&``, ``<`` or ``>`` as an entity; the bot stores what
+    was typed, and shows it escaped exactly once."""
+    filed = await world.command(
+        "report eval-one the key &amp; the prompt disagree on &lt;b&gt;", user=MEMBER
+    )
+    assert "is filed" in text_of(filed)
+    (report,) = await world.harness.services.reports.open_reports()
+    assert report.reason == "the key & the prompt disagree on <b>"
+    shown = await world.command("daily reports", user=ADMIN)
+    section = next(b for b in shown["blocks"] if b["type"] == "section")
+    assert "the key &amp; the prompt disagree on &lt;b&gt;" in section["text"]["text"]

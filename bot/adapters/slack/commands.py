@@ -23,7 +23,7 @@ from bot.adapters.slack.ids import (
     user_ref,
 )
 from bot.adapters.slack.platform import SlackPlatform
-from bot.adapters.slack.text import date, escape, slash
+from bot.adapters.slack.text import date, escape, slash, unescape
 from bot.core.errors import NotFound, UserError
 from bot.core.models import ChannelRef, Period, Scope, SpaceKey, UserRef
 
@@ -83,7 +83,7 @@ class CommandRouter:
         self.admins = admins
 
     async def run(self, call: Invocation) -> Reply:
-        words = grammar.split_words(call.text)
+        words = [unescape(w) for w in grammar.split_words(call.text)]
         if not words:
             return blocks.help_message()
         head, args = words[0].lower(), words[1:]

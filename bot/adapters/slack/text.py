@@ -47,6 +47,15 @@ def escape(text: str) -> str:
     return _FORMATTING.sub("\u200b\\1", text)
 
 
+def unescape(word: str) -> str:
+    """A word of a slash command as the user typed it. Slack sends ``&``, ``<``
+    and ``>`` typed by people as entities, and its own mentions and channel
+    links (``<@U…|name>``) raw; those are left as they are."""
+    if word.startswith("<") and word.endswith(">"):
+        return word
+    return word.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
 def plain(text: str) -> str:
     """Text for a ``plain_text`` object: Slack shows it as typed, so only control
     characters are removed."""
