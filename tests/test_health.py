@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import socket
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,7 @@ from bot.config import DatabaseSettings, HealthSettings, Settings
 from bot.core.errors import UserError
 from bot.core.ports import PostFailed
 from bot.health import HealthServer
-from tests.helpers import CHANNEL, Harness, user
+from tests.helpers import CHANNEL, Harness, free_port, user
 
 
 async def get(port: int, path: str) -> tuple[int, str]:
@@ -127,9 +126,7 @@ class IdleLauncher:
 async def test_the_long_running_commands_serve_health(
     tmp_path: Path, traveller: time_machine.Traveller
 ) -> None:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     settings = Settings(
         database=DatabaseSettings(path=tmp_path / "db.sqlite3"), health=HealthSettings(port=port)
     )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import socket
 from pathlib import Path
 from types import SimpleNamespace
 from urllib.parse import urlencode
@@ -17,6 +16,7 @@ from bot.__main__ import main, run_all
 from bot.adapters.slack.runner import SlackLauncher, run_slack
 from bot.config import DatabaseSettings, Settings, SlackSettings
 from tests.discord_adapter.fakes import APP_ID, BOT_ID, user_payload
+from tests.helpers import free_port
 from tests.slack_adapter.fake_api import ADMIN, CHANNEL, TEAM, FakeSlack
 from tests.slack_adapter.world import SIGNING_SECRET, sign
 
@@ -96,13 +96,6 @@ def test_settings_never_show_the_tokens(tmp_path: Path) -> None:
     )
     shown = repr(loaded) + str(loaded.model_dump())
     assert BOT_TOKEN not in shown and APP_TOKEN not in shown and SIGNING_SECRET not in shown
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 async def post_command(port: int, text: str, *, secret: str = SIGNING_SECRET) -> int:

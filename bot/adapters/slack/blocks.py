@@ -146,7 +146,6 @@ def answer_buttons(round_: Round) -> ActionsBlock:
                 letter.upper(),
                 ANSWER_ACTION.format(round_id=round_.id, letter=letter),
                 f"{round_.id}:{letter}",
-                primary=False,
             )
             for letter in letters
         ][:ACTION_ELEMENTS],
