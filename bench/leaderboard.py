@@ -7,16 +7,25 @@ real path is LeaderboardService.leaderboard, which reads the materialised
 and the same rank with a GROUP BY over the answers, in the same run, and the
 two must agree on who is in the top 10.
 
-The data is written with bulk SQL rather than by revealing 365 rounds one at
-a time (that would take minutes); ``scores`` is filled with exactly the sums
-the reveal transaction keeps (points, correct, answered, and the time the
-total was reached), for the space-wide scope the commands read.
+The first 362 days are written with bulk SQL rather than by revealing them
+one at a time (that would take many minutes): ``scores`` is filled with
+exactly the sums the reveal keeps (points, correct, answered, and the time the
+total was reached), for the space-wide scope the commands read. The last
+three days are played through the real path (post, answers through group
+commit, the stepped reveal), so the board the benchmark reads is the one
+production leaves behind, tie blocks included. The bench runs no ANALYZE,
+because the bot does not.
+
+Rank alone (``score_row``, the caller's line) is timed for random callers and
+for callers inside the period's largest tie (thousands on the same total),
+whose rank counts the tied users who got there first.
 
     python bench/leaderboard.py [--quick] [--json]
 """
 
 from __future__ import annotations
 
+import asyncio
 import random
 import tempfile
 import time
@@ -35,19 +44,26 @@ from bot.core.models import ChannelRef, Period, UserRef
 from bot.core.periods import keys_for, period_key
 from bot.core.timeutil import local_date
 from bot.storage.database import to_db
-from tests.helpers import small_bank
+from tests.helpers import RecordingPlatform, small_bank
 
 SEED = 7
 SUNDAY_EVENING = datetime(2026, 11, 29, 20, 0, tzinfo=UTC)
 CHANNEL = ChannelRef("test", "bench", "bench")
 DAYS = 365
+REAL_DAYS = 3  # the last days, played through post -> answer -> reveal
 REGULAR_SHARE = 0.2  # of users, who give
 REGULAR_ANSWERS = 0.73  # of the answers
 QUERIES = 300  # leaderboard calls timed per period
 BASELINE_RUNS = 5
 
 
-async def _build(runtime: Runtime, users: int, answers: int, rng: random.Random) -> list[int]:
+async def _build(
+    runtime: Runtime,
+    users: int,
+    answers: int,
+    rng: random.Random,
+    traveller: time_machine.Traveller,
+) -> list[int]:
     """Fill the database; returns the user keys."""
     services = runtime.services
     await services.schedules.setup(CHANNEL, at="09:00", timezone="UTC")
@@ -75,7 +91,7 @@ async def _build(runtime: Runtime, users: int, answers: int, rng: random.Random)
         await conn.execute(
             "CREATE TEMP TABLE round_periods (round_id INTEGER PRIMARY KEY, week TEXT, month TEXT)"
         )
-        for offset in range(DAYS):
+        for offset in range(DAYS - REAL_DAYS):
             day = first + timedelta(days=offset)
             posted = datetime.combine(day, clock_time(9), UTC)
             cursor = await conn.execute(
@@ -130,8 +146,46 @@ async def _build(runtime: Runtime, users: int, answers: int, rng: random.Random)
                 (space_id,),
             )
         await conn.execute("DROP TABLE temp.round_periods")
-    await runtime.db.reader.execute("ANALYZE")
+    for offset in range(DAYS - REAL_DAYS, DAYS):
+        day = first + timedelta(days=offset)
+        await _play_day(runtime, day, per_day, regulars, from_regulars, users, rng, traveller)
+    traveller.move_to(SUNDAY_EVENING)
     return keys
+
+
+async def _play_day(
+    runtime: Runtime,
+    day: date,
+    per_day: int,
+    regulars: int,
+    from_regulars: int,
+    users: int,
+    rng: random.Random,
+    traveller: time_machine.Traveller,
+) -> None:
+    """One day through the bot's own path: post, a burst of answers, the reveal."""
+    rounds = runtime.services.rounds
+    traveller.move_to(datetime.combine(day, clock_time(9), UTC))
+    round_ = await rounds.post_now(CHANNEL)
+    question = round_.question
+    wrong = [x for x in question.letters() if x != question.answer]
+    who = rng.sample(range(regulars), from_regulars) + rng.sample(
+        range(regulars, users), per_day - from_regulars
+    )
+    for start in range(0, len(who), 5000):
+        await asyncio.gather(
+            *(
+                rounds.answer(
+                    round_.id,
+                    UserRef("test", str(index), f"user{index}"),
+                    question.answer if rng.random() < 0.6 else rng.choice(wrong),
+                )
+                for index in who[start : start + 5000]
+            )
+        )
+    traveller.move_to(datetime.combine(day, clock_time(9, 30), UTC))
+    summary = await rounds.reveal(round_.id)
+    assert summary is not None and summary.total == per_day
 
 
 _BASELINE_TOTALS = (
@@ -176,23 +230,26 @@ async def _measure(users: int, answers: int) -> list[Figure]:
     rng = random.Random(SEED)
     # A Sunday evening: the week and the month are nearly full, the largest
     # case for the GROUP BY baseline and the usual time to look at the board.
-    traveller = time_machine.travel(SUNDAY_EVENING, tick=True)
-    traveller.start()
+    travel = time_machine.travel(SUNDAY_EVENING, tick=True)
+    traveller = travel.start()
     try:
-        return await _measure_at(users, answers, rng)
+        return await _measure_at(users, answers, rng, traveller)
     finally:
-        traveller.stop()
+        travel.stop()
 
 
-async def _measure_at(users: int, answers: int, rng: random.Random) -> list[Figure]:
+async def _measure_at(
+    users: int, answers: int, rng: random.Random, traveller: time_machine.Traveller
+) -> list[Figure]:
     with tempfile.TemporaryDirectory() as folder:
         settings = Settings(database=DatabaseSettings(path=Path(folder) / "bench.sqlite3"))
         runtime = await build_runtime(settings, bank=small_bank(), rng=random.Random(SEED))
+        runtime.platforms["test"] = RecordingPlatform()
         await runtime.start()
         figures: list[Figure] = []
         try:
             began = time.perf_counter()
-            keys = await _build(runtime, users, answers, rng)
+            keys = await _build(runtime, users, answers, rng, traveller)
             figures.append(
                 Figure(
                     "build_s",
@@ -238,8 +295,65 @@ async def _measure_at(users: int, answers: int, rng: random.Random) -> list[Figu
                         f"speedup_vs_group_by[{name}]", percentile(baseline, 50) / p50, "x", ">= 50"
                     ),
                 ]
+                figures += await _rank_figures(runtime, space_id, keys, period, today, rng)
         finally:
             await runtime.close()
+    return figures
+
+
+async def _rank_figures(
+    runtime: Runtime,
+    space_id: int,
+    keys: list[int],
+    period: Period,
+    today: date,
+    rng: random.Random,
+) -> list[Figure]:
+    """The caller's rank alone, for anyone and for callers inside the largest tie."""
+    key = period_key(period, today)
+    async with runtime.db.reader.execute(
+        "SELECT points, users FROM score_levels WHERE space_id = ? AND channel_id = 0 "
+        "AND period = ? ORDER BY users DESC LIMIT 1",
+        (space_id, key),
+    ) as cursor:
+        row = await cursor.fetchone()
+    assert row is not None
+    tie_points, tie_size = int(row[0]), int(row[1])
+    async with runtime.db.reader.execute(
+        "SELECT u.external_id FROM scores sc JOIN users u ON u.id = sc.user_id "
+        "WHERE sc.space_id = ? AND sc.channel_id = 0 AND sc.period = ? AND sc.points = ?",
+        (space_id, key, tie_points),
+    ) as cursor:
+        tied = [str(r[0]) async for r in cursor]
+    who = {
+        "any": [str(rng.randrange(len(keys))) for _ in range(QUERIES)],
+        "tied": [rng.choice(tied) for _ in range(QUERIES)],
+    }
+    figures = []
+    for label, callers in who.items():
+        latencies = []
+        for external_id in callers:
+            caller = UserRef("test", external_id, "")
+            start = time.perf_counter()
+            await runtime.store.score_row(CHANNEL.space_key, None, key, caller)
+            latencies.append((time.perf_counter() - start) * 1000)
+        note = f"{tie_size:,} users on {tie_points} points" if label == "tied" else ""
+        figures.append(
+            Figure(
+                f"rank_p99_ms[{period.value}, {label}]",
+                percentile(latencies, 99),
+                "ms",
+                "< 2",
+                note=note,
+            )
+        )
+    # Deep inside the tie, the rank still equals the full GROUP BY's.
+    for external_id in who["tied"][:3]:
+        caller = UserRef("test", external_id, "")
+        row_ = await runtime.store.score_row(CHANNEL.space_key, None, key, caller)
+        assert row_ is not None
+        _, want = await _baseline(runtime, space_id, _span(period, today), today, row_.user_id)
+        assert row_.rank == want, f"{period.value}: tied rank {row_.rank} != {want}"
     return figures
 
 

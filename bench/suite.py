@@ -19,7 +19,14 @@ import time
 
 from common import ROOT, Figure, cores, format_value
 
-BENCHMARKS = ("answer_burst", "slack_clicks", "leaderboard", "scheduling", "bank_load")
+BENCHMARKS = (
+    "answer_burst",
+    "slack_clicks",
+    "leaderboard",
+    "scheduling",
+    "bank_load",
+    "reveal",
+)
 VERDICTS = {None: "", True: "ok", False: "MISSED"}
 QUICK_VERDICTS = {None: "", True: "ok*", False: "below*"}
 

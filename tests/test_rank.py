@@ -19,6 +19,8 @@ import pytest
 
 from bot.core.models import Period, Scope
 from bot.storage.database import Database, apply_migrations
+from bot.storage.scores import _RANK
+from bot.storage.ties import BLOCK_LIMIT
 from tests.helpers import CHANNEL, OTHER_CHANNEL, Harness, user
 
 
@@ -118,3 +120,87 @@ async def test_upgrade_fills_levels_from_existing_scores(tmp_path: Path) -> None
     async with Database(path) as db:
         rows = await db.reader.execute_fetchall("SELECT points, users FROM score_levels")
     assert [tuple(r) for r in rows] == [(15, 2)]
+
+
+async def _blocks_match_scores(db_path: Path) -> int:
+    """Every tie block holds exactly the users its key range says, no block is
+    over the split limit once a reveal step ends; returns how many blocks."""
+    async with aiosqlite.connect(db_path) as conn:
+        blocks = list(
+            await conn.execute_fetchall(
+                "SELECT space_id, channel_id, period, points, lo_reached, lo_user, users "
+                "FROM tie_blocks ORDER BY space_id, channel_id, period, points, lo_reached, lo_user"
+            )
+        )
+        rows = list(
+            await conn.execute_fetchall(
+                "SELECT space_id, channel_id, period, points, reached_at, user_id FROM scores"
+            )
+        )
+    by_level: dict[tuple[int, int, str, int], list[tuple[str, int]]] = {}
+    for space, channel, period, points, reached, user_id in rows:
+        by_level.setdefault((space, channel, period, points), []).append((reached, user_id))
+    counted: dict[tuple[int, int, str, int], int] = {}
+    for index, (space, channel, period, points, lo_reached, lo_user, users) in enumerate(blocks):
+        level = (space, channel, period, points)
+        following = blocks[index + 1] if index + 1 < len(blocks) else None
+        hi = (following[4], following[5]) if following and tuple(following[:4]) == level else None
+        inside = [
+            key
+            for key in by_level.get(level, [])
+            if key >= (lo_reached, lo_user) and (hi is None or key < hi)
+        ]
+        assert users == len(inside), (level, lo_reached, lo_user)
+        assert users <= BLOCK_LIMIT
+        counted[level] = counted.get(level, 0) + users
+    assert {level: len(keys) for level, keys in by_level.items()} == {
+        level: total for level, total in counted.items() if total
+    }
+    return len(blocks)
+
+
+@pytest.mark.slow
+async def test_ranks_deep_inside_a_large_tie(bot: Harness) -> None:
+    """Thousands on the same total: the tie is split into blocks by the reveal
+    and every caller's rank, first, last or deep inside, equals a full sort."""
+    rng = random.Random(5)
+    crowd = [user(f"T{i}") for i in range(2600)]
+    round_ = await bot.services.rounds.post_now(CHANNEL)
+    wrong = next(x for x in round_.question.letters() if x != round_.question.answer)
+    for index, person in enumerate(crowd):
+        if index % 97 == 0:  # several share an instant, so user keys break ties too
+            bot.traveller.shift(timedelta(seconds=1))
+        letter = round_.question.answer if rng.random() < 0.1 else wrong
+        await bot.services.rounds.answer(round_.id, person, letter)
+    await bot.services.rounds.reveal(round_.id)
+    # A second round moves some of the tied users up and out of the tie.
+    bot.traveller.move_to(bot.now.replace(hour=9, minute=0) + timedelta(days=1))
+    second = await bot.services.rounds.post_now(CHANNEL)
+    for person in rng.sample(crowd, 400):
+        await bot.services.rounds.answer(second.id, person, second.question.answer)
+    await bot.services.rounds.reveal(second.id)
+
+    await _levels_match_scores(bot.db_path)
+    assert await _blocks_match_scores(bot.db_path) > 8  # the big ties were split
+    expected = await _expected_ranks(bot.db_path)
+    space_id, channel_id = await _board_ids(bot.db_path, Scope.SPACE)
+    checked = 0
+    for person in [*crowd[:40], *crowd[-40:], *rng.sample(crowd, 200)]:
+        board = await bot.services.boards.leaderboard(CHANNEL, person, Period.ALL, Scope.SPACE)
+        assert board.caller is not None
+        want = expected[(space_id, channel_id, board.period_key)][board.caller.user_id]
+        assert board.caller.rank == want, person
+        checked += 1
+    assert checked == 280
+
+
+async def test_rank_plan_reads_blocks_not_the_tie(tmp_path: Path) -> None:
+    """The caller's rank walks indexes only: no statement scans a table."""
+    async with Database(tmp_path / "plan.sqlite3") as db:
+        plan = await db.reader.execute_fetchall(
+            "EXPLAIN QUERY PLAN " + _RANK, ("test", "x", 1, 0, "all")
+        )
+    details = [str(row[3]) for row in plan]
+    # `me` and `blk` are the one-row CTEs; every real table is searched by key.
+    assert not [d for d in details if d.startswith("SCAN") and d not in {"SCAN me", "SCAN blk"}]
+    assert any("tie_blocks" in d or "b USING PRIMARY KEY" in d for d in details), details

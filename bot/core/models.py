@@ -92,6 +92,8 @@ class Round:
     schedule_id: int | None = None
     message_id: str | None = None
     revealed_at: datetime | None = None
+    reveal_begun: bool = False
+    """Closed to answers and partly scored: a reveal started and has not finished."""
 
 
 class AnswerOutcome(enum.StrEnum):
@@ -190,6 +192,24 @@ class RevealSummary:
     @property
     def share_correct(self) -> float:
         return self.correct / self.total if self.total else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class RevealTally:
+    """A revealed round's results, counted by the store once every answer is scored.
+
+    Read back after the last step instead of summed step by step, so a reveal
+    that a crash interrupted and a restart finished reports the same figures as
+    one that ran straight through.
+    """
+
+    counts: dict[str, int]
+    """Answers per letter chosen; letters nobody chose are absent."""
+    correct: int
+    first_correct: tuple[str, ...]
+    """Names of the earliest correct answerers, earliest first."""
+    streaks: tuple[tuple[str, int], ...]
+    """(name, current streak) of answerers on a streak of 2 or more, longest first."""
 
 
 class Period(enum.StrEnum):

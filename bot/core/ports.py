@@ -24,6 +24,7 @@ from bot.core.models import (
     RecordedAnswer,
     Report,
     RevealSummary,
+    RevealTally,
     Round,
     RoundKind,
     Schedule,
@@ -110,7 +111,8 @@ class JobScheduler(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class Settlement:
-    """What a reveal writes: every answer scored and the answerers' new streaks."""
+    """What one step of a reveal writes: its answers scored and those answerers'
+    new streaks."""
 
     scored: Sequence[ScoredAnswer]
     streaks: dict[int, StreakState]
@@ -119,9 +121,10 @@ class Settlement:
 SettleFn = Callable[
     [Round, Sequence[RecordedAnswer], dict[int, StreakState], Sequence[date]], Settlement
 ]
-"""Pure domain function the store calls inside the reveal transaction with the
-round, its answers, the answerers' streak states and the space's recent round
-days."""
+"""Pure domain function the store calls inside each step of a reveal with the
+round, that step's answers, their answerers' streak states and the space's
+recent round days. Every answer and streak depends only on its own user, so
+scoring a round in steps gives the same result as scoring it at once."""
 
 
 class Store(Protocol):
@@ -170,12 +173,18 @@ class Store(Protocol):
         wins; answers to rounds that are no longer open are refused."""
         ...
 
-    async def settle_round(
-        self, round_id: int, now: datetime, settle: SettleFn
-    ) -> tuple[Round, Settlement] | None:
-        """Close a round and apply ``settle`` atomically; ``None`` if it was
-        already revealed (so a reveal happens exactly once)."""
+    async def settle_round(self, round_id: int, now: datetime, settle: SettleFn) -> Round | None:
+        """Close a round to answers, then score it in short steps, each its own
+        transaction that applies ``settle`` to the next answers and moves the
+        round's progress marker. Returns the revealed round to the one caller
+        whose step finished it; ``None`` to everyone else, so a reveal happens
+        exactly once. A reveal cut short (a crash, a busy database) is resumed
+        by the next call where it stopped."""
         ...
+
+    async def reveal_tally(
+        self, round_id: int, *, first_correct: int, streaks: int
+    ) -> RevealTally: ...
 
     async def round_answer_count(self, round_id: int) -> int: ...
 

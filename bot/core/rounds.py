@@ -32,6 +32,7 @@ from bot.core.models import (
     ChannelRef,
     RecordedAnswer,
     RevealSummary,
+    RevealTally,
     Round,
     RoundKind,
     RoundStatus,
@@ -303,17 +304,20 @@ class RoundService:
 
     async def reveal(self, round_id: int) -> RevealSummary | None:
         """Reveal once. A second call (a late job, a double ``/daily reveal``) is a no-op."""
-        settled = await self.store.settle_round(round_id, self.clock.now(), self._settle)
+        revealed = await self.store.settle_round(round_id, self.clock.now(), self._settle)
         known = self._open.pop(round_id, None)
-        if settled is None:
+        if revealed is None:
             return None
-        round_, settlement = settled
+        round_ = revealed
         if round_.message_id is None and known is not None and known.message_id is not None:
             # Posted while the database was too busy to record the message.
             round_ = _with(round_, message_id=known.message_id)
         self.scheduler.remove_reveal(round_id)
         self.telemetry.revealed(round_.channel.platform)
-        summary = summarise(round_, settlement)
+        tally = await self.store.reveal_tally(
+            round_id, first_correct=FIRST_CORRECT_SHOWN, streaks=STREAKS_SHOWN
+        )
+        summary = summarise(round_, tally)
         platform = self.platforms.get(round_.channel.platform)
         if platform is None:
             log.error("round %s revealed but no adapter for %s", round_id, round_.channel.platform)
@@ -371,7 +375,9 @@ class RoundService:
             except StoreBusy:  # it stays 'posting', which is revealed all the same
                 log.warning("could not mark round %s open: the database is busy", round_.id)
             round_ = _with(round_, status=RoundStatus.OPEN)
-        if round_.reveals_at <= self.clock.now():
+        if round_.reveal_begun or round_.reveals_at <= self.clock.now():
+            # A reveal that a crash interrupted is finished now, even one that
+            # ``/daily reveal`` started before the round's reveal time.
             await self.reveal_due(round_.id)
         else:
             self._open[round_.id] = round_
@@ -385,24 +391,16 @@ class RoundService:
         await self._answers.close()
 
 
-def summarise(round_: Round, settlement: Settlement) -> RevealSummary:
-    letters = round_.question.letters()
-    counts = dict.fromkeys(letters, 0)
-    for s in settlement.scored:
-        counts[s.choice] = counts.get(s.choice, 0) + 1
-    correct = [s for s in settlement.scored if s.correct]
-    names = {s.user_id: s.user_name for s in settlement.scored}
-    on_streak = sorted(
-        ((names[uid], st.current) for uid, st in settlement.streaks.items() if st.current >= 2),
-        key=lambda item: (-item[1], item[0]),
-    )
+def summarise(round_: Round, tally: RevealTally) -> RevealSummary:
+    counts = dict.fromkeys(round_.question.letters(), 0)
+    counts.update(tally.counts)
     return RevealSummary(
         round=_with(round_, status=RoundStatus.REVEALED),
         counts=counts,
-        total=len(settlement.scored),
-        correct=len(correct),
-        first_correct=tuple(s.user_name for s in correct[:FIRST_CORRECT_SHOWN]),
-        streaks=tuple(on_streak[:STREAKS_SHOWN]),
+        total=sum(tally.counts.values()),
+        correct=tally.correct,
+        first_correct=tally.first_correct,
+        streaks=tally.streaks,
     )
 
 

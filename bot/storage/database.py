@@ -12,6 +12,7 @@ import asyncio
 import logging
 import re
 import sqlite3
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import ExitStack, asynccontextmanager
 from dataclasses import dataclass
@@ -72,6 +73,7 @@ class Database:
         self._reader: aiosqlite.Connection | None = None
         self._lock = asyncio.Lock()
         self._rollback_hooks: list[Callable[[], None]] = []
+        self._hold_observers: list[Callable[[float], None]] = []
         self._presence = ExitStack()
 
     def on_rollback(self, hook: Callable[[], None]) -> None:
@@ -84,6 +86,16 @@ class Database:
         and synchronous, and one that raises is logged, not propagated.
         """
         self._rollback_hooks.append(hook)
+
+    def on_hold(self, observer: Callable[[float], None]) -> None:
+        """Call ``observer(seconds)`` after every write transaction with how long
+        it held the write lock, committed or not.
+
+        Every other writer waits that long, so this is the figure that says
+        whether one big job (a reveal) stalls everyone else's answers. Observers
+        run under the lock and must be quick; one that raises is logged.
+        """
+        self._hold_observers.append(observer)
 
     async def open(self, *, migrate: bool = True) -> Database:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -144,21 +156,25 @@ class Database:
             raise RuntimeError("database is not open")
         conn = self._writer
         async with self._lock:
+            held_since = time.perf_counter()
             try:
-                await conn.execute("BEGIN IMMEDIATE")
-            except sqlite3.OperationalError as exc:
-                _raise_if_busy(exc)
-                raise
-            try:
-                yield conn
-            except BaseException as exc:
-                await self._abort(conn, exc)
-                raise
-            try:
-                await conn.execute("COMMIT")
-            except Exception as exc:
-                await self._abort(conn, exc)
-                raise
+                try:
+                    await conn.execute("BEGIN IMMEDIATE")
+                except sqlite3.OperationalError as exc:
+                    _raise_if_busy(exc)
+                    raise
+                try:
+                    yield conn
+                except BaseException as exc:
+                    await self._abort(conn, exc)
+                    raise
+                try:
+                    await conn.execute("COMMIT")
+                except Exception as exc:
+                    await self._abort(conn, exc)
+                    raise
+            finally:
+                self._held(time.perf_counter() - held_since)
 
     async def _abort(self, conn: aiosqlite.Connection, exc: BaseException) -> None:
         """Roll back, tell the rollback hooks, and turn lock contention into
@@ -169,6 +185,13 @@ class Database:
             self._rolled_back()
         if isinstance(exc, sqlite3.OperationalError):
             _raise_if_busy(exc)
+
+    def _held(self, seconds: float) -> None:
+        for observer in self._hold_observers:
+            try:
+                observer(seconds)
+            except Exception:
+                log.exception("write-hold observer %r failed", observer)
 
     def _rolled_back(self) -> None:
         for hook in self._rollback_hooks:

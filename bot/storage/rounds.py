@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sqlite3
+import time
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 import aiosqlite
@@ -15,23 +18,50 @@ from bot.core.models import (
     AnswerSubmission,
     ChannelRef,
     RecordedAnswer,
+    RevealTally,
     Round,
     RoundKind,
     RoundStatus,
     StreakState,
 )
 from bot.core.periods import keys_for
-from bot.core.ports import SettleFn, Settlement
+from bot.core.ports import SettleFn
 from bot.core.questions import Question
 from bot.core.streaks import MAX_FREEZES
 from bot.storage.database import Database, from_db, to_db
 from bot.storage.identity import Identities, chunks, placeholders
+from bot.storage.ties import split_full_blocks
 
 _SELECT = (
     "SELECT r.*, s.platform, s.external_id AS space_ext, c.external_id AS channel_ext "
     "FROM rounds r JOIN channels c ON c.id = r.channel_id JOIN spaces s ON s.id = r.space_id "
 )
 _ANSWERABLE = (RoundStatus.POSTING.value, RoundStatus.OPEN.value)
+_REVEALING = "revealing"
+"""Not a stored status: how the answer path sees a round whose reveal has begun."""
+
+
+@dataclass(frozen=True, slots=True)
+class RevealSteps:
+    """How big each step of a reveal is.
+
+    The step size adapts: after each step it is scaled so the next one should
+    hold the write lock for about ``target_seconds``, whatever this machine's
+    speed or the round's history. Everyone else's answers wait at most one
+    step, not the whole reveal.
+    """
+
+    target_seconds: float = 0.012
+    first: int = 100
+    smallest: int = 20
+    largest: int = 5000
+
+    def next_size(self, size: int, taken: int, elapsed: float) -> int:
+        if taken < size or elapsed <= 0:
+            return size
+        scaled = int(size * self.target_seconds / elapsed)
+        # Grow at most twofold a step so one lucky fast step cannot overshoot.
+        return max(self.smallest, min(self.largest, scaled, size * 2))
 
 
 def _row_to_round(row: aiosqlite.Row) -> Round:
@@ -48,12 +78,14 @@ def _row_to_round(row: aiosqlite.Row) -> Round:
         schedule_id=row["schedule_id"],
         message_id=row["message_id"],
         revealed_at=from_db(row["revealed_at"]) if row["revealed_at"] else None,
+        reveal_begun=row["scored_upto"] is not None and row["status"] != "revealed",
     )
 
 
 class RoundRecords:
     db: Database
     ids: Identities
+    reveal_steps: RevealSteps = RevealSteps()
 
     async def claim_round(
         self,
@@ -242,84 +274,168 @@ class RoundRecords:
         assert all(result is not None for result in results)
         return results  # type: ignore[return-value]
 
-    async def settle_round(
-        self, round_id: int, now: datetime, settle: SettleFn
-    ) -> tuple[Round, Settlement] | None:
+    async def settle_round(self, round_id: int, now: datetime, settle: SettleFn) -> Round | None:
+        """Reveal in steps: close the round, then score its answers a step at a
+        time in user-id order, each step one transaction that also moves
+        ``scored_upto``; the step that finds nothing left flips the status.
+
+        Only the progress marker read *inside* each step's transaction decides
+        what that step scores, so two callers (a late job and ``/daily
+        reveal``) interleaving steps still score every answer once, and a
+        restart after a crash resumes after the last committed step.
+        """
         async with self.db.write() as conn:
             async with conn.execute(_SELECT + "WHERE r.id = ?", (round_id,)) as cursor:
                 row = await cursor.fetchone()
             if row is None or row["status"] == RoundStatus.REVEALED.value:
                 return None
-            await conn.execute(
-                "UPDATE rounds SET status = 'revealed', revealed_at = ? WHERE id = ?",
-                (to_db(now), round_id),
-            )
-            space_id, channel_id = int(row["space_id"]), int(row["channel_id"])
+            if row["scored_upto"] is None:
+                await conn.execute(
+                    "UPDATE rounds SET scored_upto = 0, revealed_at = ? WHERE id = ?",
+                    (to_db(now), round_id),
+                )
             round_ = _row_to_round(row)
-            async with conn.execute(
-                "SELECT a.user_id, u.display_name, u.external_id, a.choice, a.answered_at "
-                "FROM answers a JOIN users u ON u.id = a.user_id WHERE a.round_id = ?",
-                (round_id,),
-            ) as cursor:
-                answers = [
-                    RecordedAnswer(int(r[0]), r[1] or r[2], r[3], from_db(r[4]))
-                    async for r in cursor
-                ]
-            states = await self._streak_states(conn, space_id, [a.user_id for a in answers])
+            space_id, channel_id = int(row["space_id"]), int(row["channel_id"])
             async with conn.execute(
                 "SELECT DISTINCT round_date FROM rounds WHERE space_id = ? AND round_date < ? "
                 "ORDER BY round_date DESC LIMIT ?",
                 (space_id, round_.round_date.isoformat(), MAX_FREEZES + 1),
             ) as cursor:
                 days = sorted([date.fromisoformat(r[0]) async for r in cursor])
-            settlement = settle(round_, answers, states, days)
-            await conn.executemany(
-                "UPDATE answers SET correct = ?, points = ? WHERE round_id = ? AND user_id = ?",
-                [(int(s.correct), s.points, round_id, s.user_id) for s in settlement.scored],
-            )
-            await conn.executemany(
-                "INSERT INTO scores (space_id, channel_id, period, user_id, points, correct, "
-                "answered, reached_at) VALUES (?, ?, ?, ?, ?, ?, 1, ?) "
-                "ON CONFLICT (space_id, channel_id, period, user_id) DO UPDATE SET "
-                "points = points + excluded.points, correct = correct + excluded.correct, "
-                "answered = answered + 1, reached_at = CASE WHEN excluded.points > 0 "
-                "THEN excluded.reached_at ELSE scores.reached_at END",
-                [
-                    (
-                        space_id,
-                        scope,
-                        period,
-                        s.user_id,
-                        s.points,
-                        int(s.correct),
-                        to_db(s.answered_at),
+        steps = self.reveal_steps
+        size = steps.first
+        while True:
+            began = time.perf_counter()
+            async with self.db.write() as conn:
+                async with conn.execute(
+                    "SELECT status, scored_upto, revealed_at FROM rounds WHERE id = ?", (round_id,)
+                ) as cursor:
+                    marker = await cursor.fetchone()
+                if marker is None or marker[0] == RoundStatus.REVEALED.value:
+                    return None  # another caller finished it
+                async with conn.execute(
+                    "SELECT a.user_id, u.display_name, u.external_id, a.choice, a.answered_at "
+                    "FROM answers a JOIN users u ON u.id = a.user_id "
+                    "WHERE a.round_id = ? AND a.user_id > ? ORDER BY a.user_id LIMIT ?",
+                    (round_id, int(marker[1]), size),
+                ) as cursor:
+                    answers = [
+                        RecordedAnswer(int(r[0]), r[1] or r[2], r[3], from_db(r[4]))
+                        async for r in cursor
+                    ]
+                if answers:
+                    await self._score_step(
+                        conn, round_, space_id, channel_id, answers, settle, days
                     )
-                    for s in settlement.scored
-                    for scope in (channel_id, 0)
-                    for period in keys_for(round_.round_date)
-                ],
-            )
-            await conn.executemany(
-                "INSERT INTO streaks (space_id, user_id, current, best, last_day, freezes, "
-                "answered, correct) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
-                "ON CONFLICT (space_id, user_id) DO UPDATE SET current = excluded.current, "
-                "best = excluded.best, last_day = excluded.last_day, freezes = excluded.freezes, "
-                "answered = excluded.answered, correct = excluded.correct",
-                [
-                    (
-                        space_id,
-                        user_id,
-                        st.current,
-                        st.best,
-                        st.last_day.isoformat() if st.last_day else None,
-                        st.freezes,
-                        st.answered,
-                        st.correct,
+                    await conn.execute(
+                        "UPDATE rounds SET scored_upto = ? WHERE id = ?",
+                        (answers[-1].user_id, round_id),
                     )
-                    for user_id, st in settlement.streaks.items()
-                ],
-            )
-        return round_, settlement
+                finished = len(answers) < size
+                if finished:
+                    await conn.execute(
+                        "UPDATE rounds SET status = 'revealed' WHERE id = ?", (round_id,)
+                    )
+                    revealed_at = from_db(marker[2])
+            if finished:
+                return replace(
+                    round_,
+                    status=RoundStatus.REVEALED,
+                    revealed_at=revealed_at,
+                    reveal_begun=False,
+                )
+            size = steps.next_size(size, len(answers), time.perf_counter() - began)
+            # Let the answers queued behind this step take the lock first.
+            await asyncio.sleep(0)
+
+    async def _score_step(
+        self,
+        conn: aiosqlite.Connection,
+        round_: Round,
+        space_id: int,
+        channel_id: int,
+        answers: list[RecordedAnswer],
+        settle: SettleFn,
+        days: list[date],
+    ) -> None:
+        states = await self._streak_states(conn, space_id, [a.user_id for a in answers])
+        settlement = settle(round_, answers, states, days)
+        await conn.executemany(
+            "UPDATE answers SET correct = ?, points = ? WHERE round_id = ? AND user_id = ?",
+            [(int(s.correct), s.points, round_.id, s.user_id) for s in settlement.scored],
+        )
+        await conn.executemany(
+            "INSERT INTO scores (space_id, channel_id, period, user_id, points, correct, "
+            "answered, reached_at) VALUES (?, ?, ?, ?, ?, ?, 1, ?) "
+            "ON CONFLICT (space_id, channel_id, period, user_id) DO UPDATE SET "
+            "points = points + excluded.points, correct = correct + excluded.correct, "
+            "answered = answered + 1, reached_at = CASE WHEN excluded.points > 0 "
+            "THEN excluded.reached_at ELSE scores.reached_at END",
+            [
+                (
+                    space_id,
+                    scope,
+                    period,
+                    s.user_id,
+                    s.points,
+                    int(s.correct),
+                    to_db(s.answered_at),
+                )
+                for s in settlement.scored
+                for scope in (channel_id, 0)
+                for period in keys_for(round_.round_date)
+            ],
+        )
+        await conn.executemany(
+            "INSERT INTO streaks (space_id, user_id, current, best, last_day, freezes, "
+            "answered, correct) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (space_id, user_id) DO UPDATE SET current = excluded.current, "
+            "best = excluded.best, last_day = excluded.last_day, freezes = excluded.freezes, "
+            "answered = excluded.answered, correct = excluded.correct",
+            [
+                (
+                    space_id,
+                    user_id,
+                    st.current,
+                    st.best,
+                    st.last_day.isoformat() if st.last_day else None,
+                    st.freezes,
+                    st.answered,
+                    st.correct,
+                )
+                for user_id, st in settlement.streaks.items()
+            ],
+        )
+        await split_full_blocks(conn)
+
+    async def reveal_tally(self, round_id: int, *, first_correct: int, streaks: int) -> RevealTally:
+        """Count a revealed round's results on the reader, outside the write lock."""
+        reader = self.db.reader
+        counts: dict[str, int] = {}
+        correct = 0
+        async with reader.execute(
+            "SELECT choice, COUNT(*), SUM(correct) FROM answers WHERE round_id = ? GROUP BY choice",
+            (round_id,),
+        ) as cursor:
+            async for r in cursor:
+                counts[r[0]] = int(r[1])
+                correct += int(r[2] or 0)
+        async with reader.execute(
+            "SELECT u.display_name, u.external_id FROM answers a JOIN users u ON u.id = a.user_id "
+            "WHERE a.round_id = ? AND a.correct = 1 ORDER BY a.answered_at, a.user_id LIMIT ?",
+            (round_id, first_correct),
+        ) as cursor:
+            first = tuple([r[0] or r[1] async for r in cursor])
+        async with reader.execute(
+            "SELECT COALESCE(NULLIF(u.display_name, ''), u.external_id) AS name, st.current "
+            "FROM answers a JOIN rounds r ON r.id = a.round_id "
+            "JOIN streaks st ON st.space_id = r.space_id AND st.user_id = a.user_id "
+            "JOIN users u ON u.id = a.user_id "
+            "WHERE a.round_id = ? AND st.current >= 2 ORDER BY st.current DESC, name LIMIT ?",
+            (round_id, streaks),
+        ) as cursor:
+            on_streak = tuple([(str(r[0]), int(r[1])) async for r in cursor])
+        return RevealTally(counts, correct, first, on_streak)
 
     async def _streak_states(
         self, conn: aiosqlite.Connection, space_id: int, user_ids: list[int]
@@ -354,11 +470,13 @@ async def _round_states(
     states: dict[int, tuple[str, datetime]] = {}
     for part in chunks(round_ids):
         async with conn.execute(
-            f"SELECT id, status, reveals_at FROM rounds WHERE id IN ({placeholders(len(part))})",  # noqa: S608
+            "SELECT id, status, reveals_at, scored_upto IS NOT NULL FROM rounds "  # noqa: S608
+            f"WHERE id IN ({placeholders(len(part))})",
             part,
         ) as cursor:
             async for row in cursor:
-                states[int(row[0])] = (row[1], from_db(row[2]))
+                status = _REVEALING if row[3] and row[1] in _ANSWERABLE else row[1]
+                states[int(row[0])] = (status, from_db(row[2]))
     return states
 
 

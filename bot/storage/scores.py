@@ -14,10 +14,17 @@ _GROUP_JOIN = "JOIN group_members gm ON gm.user_id = sc.user_id AND gm.group_id 
 
 # A caller's row and rank. Rank = users on a higher total + users tied on
 # points who got there first. Server and channel boards read the higher totals
-# from ``score_levels`` (one row per distinct total); a group board counts its
-# members, as groups are small. Ties are an index range of ``scores_rank``.
+# from ``score_levels`` (one row per distinct total) and the tied users ahead
+# from ``tie_blocks``: whole blocks before the caller's, then a count inside
+# the caller's block, which bot/storage/ties.py keeps short. So neither a long
+# list of totals nor a huge tie is counted row by row. A group board counts its
+# members, as groups are small.
 _SAME_BOARD = (
     "sc.space_id = me.space_id AND sc.channel_id = me.channel_id AND sc.period = me.period "
+)
+_SAME_TIE = (
+    "b.space_id = me.space_id AND b.channel_id = me.channel_id AND b.period = me.period "
+    "AND b.points = me.points "
 )
 _TIED = "AND sc.points = me.points AND (sc.reached_at, sc.user_id) < (me.reached_at, me.user_id)"
 _ME = (
@@ -26,14 +33,27 @@ _ME = (
 )
 # Only these module constants are joined; every value is a ? parameter.
 _RANK = (
-    "SELECT me.user_id, u.display_name, u.external_id, me.points, me.correct, me.answered, "  # noqa: S608
+    "WITH me AS (SELECT me.*, u.display_name, u.external_id "  # noqa: S608
+    + _ME
+    # The caller's block: the last one starting at or before them. Its bounds
+    # are one-row subqueries so the search walks the key backwards, no sort.
+    + "), blk AS (SELECT b.lo_reached, b.lo_user FROM tie_blocks b WHERE "
+    "(b.space_id, b.channel_id, b.period, b.points) = "
+    "(SELECT space_id, channel_id, period, points FROM me) "
+    "AND (b.lo_reached, b.lo_user) <= (SELECT reached_at, user_id FROM me) "
+    "ORDER BY b.lo_reached DESC, b.lo_user DESC LIMIT 1) "
+    "SELECT me.user_id, me.display_name, me.external_id, me.points, me.correct, me.answered, "
     "(SELECT COALESCE(SUM(sc.users), 0) FROM score_levels sc WHERE "
     + _SAME_BOARD
-    + "AND sc.points > me.points) + (SELECT COUNT(*) FROM scores sc WHERE "
+    + "AND sc.points > me.points) "
+    "+ (SELECT COALESCE(SUM(b.users), 0) FROM tie_blocks b, blk WHERE "
+    + _SAME_TIE
+    + "AND (b.lo_reached, b.lo_user) < (blk.lo_reached, blk.lo_user)) "
+    "+ (SELECT COUNT(*) FROM scores sc, blk WHERE "
     + _SAME_BOARD
     + _TIED
-    + ") "
-    + _ME
+    + " AND (sc.reached_at, sc.user_id) >= (blk.lo_reached, blk.lo_user)) "
+    "FROM me"
 )
 _GROUP_RANK = (
     "SELECT me.user_id, u.display_name, u.external_id, me.points, me.correct, me.answered, "  # noqa: S608
