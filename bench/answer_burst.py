@@ -11,7 +11,9 @@ compared, in the same run and on the same database settings, with:
   the event loop's own cost with no work at all.
 
 "Returning" users have answered an earlier round (the usual daily audience);
-"first-time" users are created inside the burst. N and the seed are fixed.
+"returning after restart" are the same users after the process restarted, so
+none of them is in the identity cache; "first-time" users are created inside
+the burst. N and the seed are fixed.
 
     python bench/answer_burst.py [--quick] [--json]
 """
@@ -84,14 +86,23 @@ async def _timed(
 
 
 async def grouped(
-    users: int, *, returning: bool, synchronous: Literal["NORMAL", "FULL"] = "NORMAL"
+    users: int,
+    *,
+    returning: bool,
+    synchronous: Literal["NORMAL", "FULL"] = "NORMAL",
+    restart: bool = False,
 ) -> tuple[float, list[float]]:
+    """``restart``: the returning users answered before the process restarted,
+    so none of them is in the identity cache when the burst comes."""
     with tempfile.TemporaryDirectory() as folder:
         runtime = await _runtime(Path(folder), synchronous)
         try:
             people = _people(users)
             if returning:
                 await _returning(runtime, people)
+            if restart:
+                await runtime.close()
+                runtime = await _runtime(Path(folder), synchronous)
             rounds = runtime.services.rounds
             round_ = await rounds.post_now(CHANNEL)
             rng = random.Random(SEED)
@@ -262,9 +273,9 @@ def measure(quick: bool) -> list[Figure]:
     floor_rate = run(floor(large))
     figures.append(Figure(f"event_loop_floor[{large}]", floor_rate, "answers/s", note=loop))
     for users in sizes:
-        for returning in (True, False):
-            who = "returning" if returning else "first_time"
-            rate, latencies = run(grouped(users, returning=returning))
+        for who in ("returning", "returning_after_restart", "first_time"):
+            returning, restart = who != "first_time", who.endswith("restart")
+            rate, latencies = run(grouped(users, returning=returning, restart=restart))
             p99_target = "< 50" if users == 1000 else ""
             figures += [
                 Figure(f"answers_per_s[{users},{who}]", rate, "answers/s", ">= 20000"),

@@ -160,6 +160,7 @@ async def build_runtime(
         settings.database_path,
         synchronous=settings.database.synchronous,
         busy_timeout_ms=settings.database.busy_timeout_ms,
+        cache_mb=settings.database.cache_mb,
     ).open()
     store = SqliteStore(db)
     scheduler = AsyncIOScheduler(timezone=UTC)

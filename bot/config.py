@@ -95,6 +95,9 @@ class DatabaseSettings(_Section):
     path: Path = Field(default_factory=default_database)
     synchronous: Literal["NORMAL", "FULL"] = "NORMAL"
     busy_timeout_ms: int = Field(5000, ge=0, le=600_000)
+    # SQLite's page cache per connection, in MB. The default 2 MB stops holding the
+    # pages a reveal touches once a year of scores has piled up (bench/reveal.py).
+    cache_mb: int = Field(64, ge=2, le=4096)
     # A daily backup into this folder while the bot runs; unset: no automatic backups.
     backup_dir: Annotated[Path | None, BeforeValidator(_optional_path)] = None
     backup_keep: int = Field(7, ge=1, le=1000)

@@ -59,6 +59,7 @@ def test_defaults_without_any_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Pa
     assert settings.database_path == expected
     assert settings.database.synchronous == "NORMAL"
     assert settings.database.busy_timeout_ms == 5000
+    assert settings.database.cache_mb == 64
     assert settings.bank.all_dirs == [REPO / "questions"]
     assert settings.bank.syllabus == REPO / "config" / "syllabus.toml"
     assert settings.game.default_timezone == "UTC"

@@ -67,6 +67,14 @@ async def test_pragmas(tmp_path: Path) -> None:
             assert (await cur.fetchone())[0] == 2  # FULL
 
 
+async def test_page_cache_size_reaches_both_connections(tmp_path: Path) -> None:
+    async with Database(tmp_path / "db.sqlite3", cache_mb=16) as db:
+        async with db.reader.execute("PRAGMA cache_size") as cur:
+            assert (await cur.fetchone())[0] == -16 * 1024  # KiB
+        async with db.write() as conn, conn.execute("PRAGMA cache_size") as cur:
+            assert (await cur.fetchone())[0] == -16 * 1024
+
+
 async def test_failed_write_is_rolled_back_whole(tmp_path: Path) -> None:
     async with Database(tmp_path / "db.sqlite3") as db:
         with pytest.raises(sqlite3.IntegrityError):
@@ -160,3 +168,41 @@ async def test_rollback_hooks_run_after_every_failed_write_and_never_after_a_com
         async with db.write() as conn:  # the writer is usable again
             await conn.execute("INSERT INTO spaces (platform, external_id) VALUES ('t', 'ok2')")
         assert calls == ["broken", "forget"]
+
+
+async def test_the_wal_is_checkpointed_in_the_background_not_inside_commits(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The writer never checkpoints (that would hold the write lock while pages
+    are copied); a third connection does, every CHECKPOINT_EVERY commits, and
+    the WAL stops growing once it has."""
+    from bot.storage import database
+    from bot.storage.database import CHECKPOINT_EVERY
+
+    limit = 1024 * 1024  # small, so a few thousand commits cross it often
+    monkeypatch.setattr(database, "WAL_RESET_BYTES", limit)
+    path = tmp_path / "db.sqlite3"
+    async with Database(path) as db:
+        async with db.write() as conn, conn.execute("PRAGMA wal_autocheckpoint") as cur:
+            assert (await cur.fetchone())[0] == 0
+
+        async def commits(count: int, start: int) -> None:
+            for i in range(start, start + count):
+                async with db.write() as conn:
+                    await conn.execute(
+                        "INSERT INTO spaces (platform, external_id) VALUES ('t', ?)", (str(i),)
+                    )
+
+        await commits(CHECKPOINT_EVERY * 3, 0)
+        assert db._checkpoint is not None
+        await db._checkpoint
+        assert db.checkpoints >= 1
+        settled = (tmp_path / "db.sqlite3-wal").stat().st_size
+        await commits(CHECKPOINT_EVERY * 40, 10_000)
+        await db._checkpoint
+        # Past WAL_RESET_BYTES the next commit finishes the checkpoint and the
+        # WAL starts over, cut back to the limit: however long the writes go
+        # on, it stays within a commit or two of it (10 MB here without).
+        assert (tmp_path / "db.sqlite3-wal").stat().st_size <= 2 * limit
+        assert db.checkpoints >= 20
+        del settled

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import re
 import sqlite3
 import time
@@ -64,17 +65,29 @@ def from_db(text: str) -> datetime:
 
 class Database:
     def __init__(
-        self, path: Path | str, *, synchronous: Synchronous = "NORMAL", busy_timeout_ms: int = 5000
+        self,
+        path: Path | str,
+        *,
+        synchronous: Synchronous = "NORMAL",
+        busy_timeout_ms: int = 5000,
+        cache_mb: int = 64,
     ) -> None:
         self.path = Path(path)
+        self._wal_path = Path(f"{self.path}-wal")
         self.synchronous = synchronous
         self.busy_timeout_ms = busy_timeout_ms
+        self.cache_mb = cache_mb
         self._writer: aiosqlite.Connection | None = None
         self._reader: aiosqlite.Connection | None = None
         self._lock = asyncio.Lock()
         self._rollback_hooks: list[Callable[[], None]] = []
         self._hold_observers: list[Callable[[float], None]] = []
         self._presence = ExitStack()
+        self._checkpointer: aiosqlite.Connection | None = None
+        self._checkpoint: asyncio.Task[None] | None = None
+        self._commits_since_checkpoint = 0
+        self.checkpoints = 0
+        """Background checkpoints run so far (for tests and metrics)."""
 
     def on_rollback(self, hook: Callable[[], None]) -> None:
         """Call ``hook`` after every write transaction that did not commit.
@@ -105,7 +118,14 @@ class Database:
             self._writer = await self._connect()
             if migrate:
                 await apply_migrations(self._writer)
+            # The writer never checkpoints: SQLite would do it inside whichever
+            # COMMIT crossed 1,000 WAL pages, holding the write lock while it
+            # copies pages into a file that grows all year. A third connection
+            # does it in the background instead (see _after_commit).
+            await self._writer.execute("PRAGMA wal_autocheckpoint = 0")
+            await self._writer.execute(f"PRAGMA journal_size_limit = {int(WAL_RESET_BYTES)}")
             self._reader = await self._connect()
+            self._checkpointer = await self._connect()
         except BaseException:
             await self.close()
             raise
@@ -122,13 +142,19 @@ class Database:
             f"PRAGMA synchronous = {'FULL' if self.synchronous == 'FULL' else 'NORMAL'}"
         )
         await conn.execute("PRAGMA foreign_keys = ON")
+        # Negative means KiB. SQLite's default of 2 MB made a reveal's cost per
+        # answer double over a simulated year as the scores outgrew it.
+        await conn.execute(f"PRAGMA cache_size = {int(-1024 * self.cache_mb)}")
         return conn
 
     async def close(self) -> None:
-        for conn in (self._reader, self._writer):
+        if self._checkpoint is not None:
+            await asyncio.gather(self._checkpoint, return_exceptions=True)
+            self._checkpoint = None
+        for conn in (self._checkpointer, self._reader, self._writer):
             if conn is not None:
                 await conn.close()
-        self._reader = self._writer = None
+        self._checkpointer = self._reader = self._writer = None
         self._presence.close()
 
     async def __aenter__(self) -> Database:
@@ -173,8 +199,58 @@ class Database:
                 except Exception as exc:
                     await self._abort(conn, exc)
                     raise
+                await self._reset_wal_if_long(conn)
             finally:
                 self._held(time.perf_counter() - held_since)
+            self._after_commit()
+
+    async def _reset_wal_if_long(self, conn: aiosqlite.Connection) -> None:
+        """Under the write lock, after a commit: if the WAL has grown past
+        WAL_RESET_BYTES, checkpoint the last few frames so the next write can
+        start the WAL over (and ``journal_size_limit`` cuts the file back).
+
+        Background checkpoints alone cannot restart the WAL while writes keep
+        coming, since each write appends frames they have not seen, so the file
+        would grow without end during a long burst. They have copied and synced
+        nearly every frame already, so this one has little left to do; while
+        one is still running it is left to finish and this waits for a later
+        commit rather than holding the lock behind it.
+        """
+        try:
+            size = os.stat(self._wal_path).st_size
+        except OSError:
+            return
+        if size <= WAL_RESET_BYTES:
+            return
+        if self._checkpoint is not None and not self._checkpoint.done():
+            return
+        try:
+            await conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        except sqlite3.OperationalError:
+            log.warning("could not checkpoint the WAL; trying again later", exc_info=True)
+
+    def _after_commit(self) -> None:
+        """Every CHECKPOINT_EVERY commits, copy the WAL back into the database
+        file on the checkpoint connection, without the write lock.
+
+        A PASSIVE checkpoint never waits for readers or the writer: it copies
+        what it can and the next one carries on, so the WAL stays small and no
+        transaction ever pays for one.
+        """
+        self._commits_since_checkpoint += 1
+        if self._commits_since_checkpoint < CHECKPOINT_EVERY or self._checkpointer is None:
+            return
+        if self._checkpoint is not None and not self._checkpoint.done():
+            return
+        self._commits_since_checkpoint = 0
+        self._checkpoint = asyncio.create_task(self._run_checkpoint(self._checkpointer))
+
+    async def _run_checkpoint(self, conn: aiosqlite.Connection) -> None:
+        try:
+            await conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            self.checkpoints += 1
+        except Exception:  # a missed checkpoint is retried after the next commits
+            log.warning("background WAL checkpoint failed", exc_info=True)
 
     async def _abort(self, conn: aiosqlite.Connection, exc: BaseException) -> None:
         """Roll back, tell the rollback hooks, and turn lock contention into
@@ -200,6 +276,11 @@ class Database:
             except Exception:
                 log.exception("rollback hook %r failed", hook)
 
+
+CHECKPOINT_EVERY = 50
+"""Commits between background WAL checkpoints."""
+WAL_RESET_BYTES = 32 * 1024 * 1024
+"""A WAL longer than this is truncated after the next commit (see _reset_wal_if_long)."""
 
 _BUSY_CODES = frozenset({sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED})
 _BUSY_MESSAGES = ("database is locked", "database is busy", "database table is locked")

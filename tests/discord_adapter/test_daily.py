@@ -3,6 +3,7 @@ buttons across a restart, the reveal, and Discord failures."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import timedelta
 
@@ -276,3 +277,50 @@ async def test_removing_the_bot_from_the_server_pauses_its_schedules(world: Disc
     assert schedule.paused and schedule.failing == "the bot was removed from this server"
     await world.harness.move_to(NINE)
     assert world.fake.sent() == []
+
+
+async def test_an_answer_slowed_by_a_held_write_lock_is_deferred_then_followed_up(
+    world: DiscordWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Discord's 3-second rule: when recording the answer takes too long (here
+    the write lock is held, as a big reveal elsewhere once did), the click is
+    acknowledged first and the answer's reply follows, instead of failing."""
+    from bot.adapters.discord import replies
+
+    await world.command("daily now", permissions=MANAGER)
+    message = world.posted_message()
+    monkeypatch.setattr(replies, "DEFER_AFTER_S", 0.0)
+    runtime = world.harness.runtime
+    assert runtime is not None
+    release = asyncio.Event()
+    holding = asyncio.Event()
+
+    async def hold_the_lock() -> None:
+        async with runtime.db.write():
+            holding.set()
+            await release.wait()
+
+    holder = asyncio.create_task(hold_the_lock())
+    await holding.wait()
+    payload = world.click_payload(message, custom_ids(message)[0], user_id=ALICE, name="Alice")
+    iid = int(payload["id"])
+    world.bot._connection.parse_interaction_create(payload)  # type: ignore[arg-type]
+    await world.fake.wait_for(lambda _: bool(world.fake.responses(iid)))
+    (first,) = world.fake.responses(iid)
+    assert first["type"] == 5 and first["data"]["flags"] & 64  # "thinking", private
+    release.set()
+    await holder
+    await world.fake.wait_for(lambda _: len(world.fake.responses(iid)) == 2)
+    followup = world.fake.responses(iid)[1]
+    assert followup["type"] == "followup" and is_ephemeral(followup)
+    assert "Locked in: **A**" in text_of(followup)
+    stored = await world.harness.services.rounds.open_round(HERE)
+    assert stored is not None
+    assert await runtime.store.round_answer_count(stored.id) == 1
+
+
+async def test_a_quick_answer_is_one_response_without_deferring(world: DiscordWorld) -> None:
+    await world.command("daily now", permissions=MANAGER)
+    message = world.posted_message()
+    responses = await world.click(message, custom_ids(message)[1], user_id=BOB, name="Bob")
+    assert [r["type"] for r in responses] == [4]

@@ -14,7 +14,7 @@ import discord
 
 from bot.adapters.discord import render
 from bot.adapters.discord.ids import user_ref
-from bot.adapters.discord.replies import report_failure
+from bot.adapters.discord.replies import in_time, reply, report_failure
 from bot.core.models import DrillSession, Round
 
 if TYPE_CHECKING:
@@ -76,10 +76,9 @@ class AnswerButton(
 
     async def _answer(self, interaction: discord.Interaction) -> None:
         rounds = services_of(interaction).rounds
-        result = await rounds.answer(self.round_id, user_ref(interaction.user), self.letter)
-        await interaction.response.send_message(
-            render.answer_text(result), ephemeral=True, allowed_mentions=render.NO_MENTIONS
-        )
+        answering = rounds.answer(self.round_id, user_ref(interaction.user), self.letter)
+        result = await in_time(interaction, answering)
+        await reply(interaction, render.answer_text(result))
 
 
 def answer_view(round_: Round, *, disabled: bool = False) -> discord.ui.View:

@@ -7,7 +7,10 @@ never leaves an interaction unanswered ("This interaction failed").
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Awaitable
+from typing import TypeVar
 
 import discord
 from discord import app_commands
@@ -21,6 +24,30 @@ log = logging.getLogger(__name__)
 
 UNEXPECTED = "Something went wrong on our side. It has been logged; please try again in a moment."
 
+T = TypeVar("T")
+
+DEFER_AFTER_S = 2.0
+"""Discord fails an interaction that is not acknowledged within 3 seconds.
+Work still running after this long is acknowledged first ("thinking…") and its
+reply sent as a follow-up, so a slow moment of ours (a busy database, a big
+reveal elsewhere) never shows the user "This interaction failed"."""
+
+
+async def in_time(
+    interaction: discord.Interaction, work: Awaitable[T], *, ephemeral: bool = True
+) -> T:
+    """Await ``work``; if it outlasts :data:`DEFER_AFTER_S`, defer the interaction
+    and keep waiting. The fast path stays one response; only slow work pays
+    for the extra round trip. Reply afterwards with :func:`reply`, which sends
+    a follow-up once the interaction is deferred."""
+    task = asyncio.ensure_future(work)
+    try:
+        return await asyncio.wait_for(asyncio.shield(task), DEFER_AFTER_S)
+    except TimeoutError:
+        if not interaction.response.is_done():
+            await interaction.response.defer(ephemeral=ephemeral, thinking=True)
+        return await task
+
 
 async def reply(
     interaction: discord.Interaction,
@@ -30,6 +57,7 @@ async def reply(
     embeds: list[discord.Embed] | None = None,
     view: discord.ui.View | None = None,
     ephemeral: bool = True,
+    file: discord.File | None = None,
 ) -> None:
     """Send a response, or a follow-up when the interaction was already answered."""
     text = clip(content, MESSAGE_CONTENT) if content is not None else None
@@ -39,6 +67,7 @@ async def reply(
             text if text is not None else MISSING,
             embeds=items,
             view=view if view is not None else MISSING,
+            file=file if file is not None else MISSING,
             ephemeral=ephemeral,
             allowed_mentions=NO_MENTIONS,
         )
@@ -47,6 +76,7 @@ async def reply(
             text,
             embeds=items,
             view=view if view is not None else MISSING,
+            file=file if file is not None else MISSING,
             ephemeral=ephemeral,
             allowed_mentions=NO_MENTIONS,
         )
