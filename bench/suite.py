@@ -26,6 +26,9 @@ BENCHMARKS = (
     "scheduling",
     "bank_load",
     "reveal",
+    "soak",
+    "charts",
+    "review_queue",
 )
 VERDICTS = {None: "", True: "ok", False: "MISSED"}
 QUICK_VERDICTS = {None: "", True: "ok*", False: "below*"}

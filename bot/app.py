@@ -31,11 +31,15 @@ from bot.core.ports import Clock, Platform
 from bot.core.privacy import PrivacyService
 from bot.core.recap import RecapService
 from bot.core.recovery import recover
+from bot.core.reminders import ReminderService
+from bot.core.reviews import ReviewService
 from bot.core.rounds import RoundService
 from bot.core.schedules import ScheduleService
 from bot.core.settings import GameSettings
+from bot.core.stats import StatsService
 from bot.metrics import PrometheusTelemetry
 from bot.scheduling import ApsJobScheduler
+from bot.srs import FsrsScheduler
 from bot.storage import Database, SqliteStore
 from bot.storage.backup import backup, prune
 
@@ -70,6 +74,9 @@ class Services:
     recaps: RecapService
     drills: DrillService
     privacy: PrivacyService
+    reviews: ReviewService
+    reminders: ReminderService
+    stats: StatsService
     bank: QuestionBank
     clock: Clock
     settings: GameSettings
@@ -108,6 +115,7 @@ class Runtime:
             scheduler=self.jobs,
             clock=self.services.clock,
             settings=self.services.settings,
+            reminders=self.services.reminders,
         )
 
     async def close(self) -> None:
@@ -178,6 +186,9 @@ async def build_runtime(
     async def recap(timezone: str) -> None:
         await holder["s"].recaps.post_zone_recaps(timezone)
 
+    async def remind(user_id: int) -> None:
+        await holder["s"].reminders.send_due(user_id)
+
     telemetry = PrometheusTelemetry(CollectorRegistry())
     telemetry.watch_scheduler(scheduler)
     jobs = ApsJobScheduler(
@@ -186,6 +197,15 @@ async def build_runtime(
         on_reveal=_logged("reveal", reveal),
         on_recap=_logged("recap", recap),
         post_grace=game.late_post_grace,
+        on_remind=_logged("remind", remind),
+    )
+    reviews = ReviewService(
+        store=store,
+        bank=bank,
+        scheduler=FsrsScheduler(desired_retention=settings.review.desired_retention),
+        clock=clock,
+        settings=settings.review.to_domain(),
+        rng=rng or random.Random(),
     )
     rounds = RoundService(
         store=store,
@@ -196,6 +216,7 @@ async def build_runtime(
         settings=game,
         rng=rng,
         telemetry=telemetry,
+        reviews=reviews,
     )
     boards = LeaderboardService(store=store, clock=clock, settings=game)
     services = Services(
@@ -213,8 +234,15 @@ async def build_runtime(
             clock=clock,
             max_concurrent=game.max_concurrent_posts,
         ),
-        drills=DrillService(store=store, bank=bank, clock=clock, rng=rng or random.Random()),
+        drills=DrillService(
+            store=store, bank=bank, clock=clock, rng=rng or random.Random(), reviews=reviews
+        ),
         privacy=PrivacyService(store=store, clock=clock),
+        reviews=reviews,
+        reminders=ReminderService(
+            store=store, platforms=platforms, scheduler=jobs, clock=clock, settings=game
+        ),
+        stats=StatsService(boards=boards, store=store, reviews=reviews, clock=clock),
         bank=bank,
         clock=clock,
         settings=game,

@@ -19,6 +19,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, V
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from bot.core.errors import UserError
+from bot.core.reviews import ReviewSettings
 from bot.core.scoring import ScoringRules
 from bot.core.settings import GameSettings
 from bot.core.timeutil import parse_duration, parse_time_of_day, parse_timezone
@@ -144,6 +145,22 @@ class GameSection(_Section):
         )
 
 
+class ReviewSection(_Section):
+    # A right multiple-choice answer within this many seconds counts as Easy for
+    # spaced repetition (Good when slower, Again when wrong).
+    easy_within_seconds: float = Field(10.0, ge=0, le=3600)
+    # A /review session nobody touched for this long expires.
+    session_idle_minutes: int = Field(30, ge=1, le=24 * 60)
+    # The share of cards FSRS aims to have you recall when they fall due.
+    desired_retention: float = Field(0.9, gt=0.5, lt=1.0)
+
+    def to_domain(self) -> ReviewSettings:
+        return ReviewSettings(
+            easy_within=self.easy_within_seconds,
+            idle=timedelta(minutes=self.session_idle_minutes),
+        )
+
+
 class TerminalSettings(_Section):
     user: str = Field("you", min_length=1, max_length=32)
     space: str = "terminal"
@@ -188,6 +205,7 @@ class Settings(BaseSettings):
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     bank: BankSettings = Field(default_factory=BankSettings)
     game: GameSection = Field(default_factory=GameSection)
+    review: ReviewSection = Field(default_factory=ReviewSection)
     terminal: TerminalSettings = Field(default_factory=TerminalSettings)
     discord: DiscordSettings = Field(default_factory=DiscordSettings)
     slack: SlackSettings = Field(default_factory=SlackSettings)

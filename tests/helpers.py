@@ -80,6 +80,7 @@ class RecordingPlatform:
     recaps: list[Recap] = field(default_factory=list)
     private: list[tuple[UserRef, str]] = field(default_factory=list)
     fail_posts: PostFailed | None = None
+    fail_private: PostFailed | None = None
 
     async def post_question(self, round_: Round) -> str | None:
         if self.fail_posts is not None:
@@ -97,6 +98,8 @@ class RecordingPlatform:
         self.recaps.append(recap)
 
     async def send_private(self, user: UserRef, text: str) -> None:
+        if self.fail_private is not None:
+            raise self.fail_private
         self.private.append((user, text))
 
 

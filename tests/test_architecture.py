@@ -52,3 +52,14 @@ def test_every_module_is_importable() -> None:
     for path in BOT.rglob("*.py"):
         name = ".".join(path.relative_to(BOT.parent).with_suffix("").parts)
         importlib.import_module(name.removesuffix(".__init__"))
+
+
+def test_only_the_srs_module_imports_fsrs() -> None:
+    """The domain talks to FSRS through the CardScheduler port; bot/srs.py is
+    the one place that knows the package."""
+    importers = sorted(
+        str(path.relative_to(BOT.parent))
+        for path in BOT.rglob("*.py")
+        if any(module.split(".")[0] == "fsrs" for module in imported_modules(path))
+    )
+    assert importers == ["bot/srs.py"]

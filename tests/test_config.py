@@ -68,6 +68,9 @@ def test_defaults_without_any_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Pa
     assert settings.discord_token is None
     game = settings.game_settings()
     assert game.default_timezone == "UTC"
+    review = settings.review.to_domain()
+    assert (review.easy_within, review.idle) == (10.0, timedelta(minutes=30))
+    assert settings.review.desired_retention == 0.9
     assert game.scoring == ScoringRules(10, 5)
     assert game.leaderboard_size == 10
 
@@ -236,6 +239,9 @@ def test_bad_environment_value_names_the_key(monkeypatch: pytest.MonkeyPatch) ->
         ('[terminal]\nuser = ""', "terminal.user", "at least 1 character"),
         ('[game]\ndefault_reveal_after = "25h"', "game.default_reveal_after", "between 1m and 24h"),
         ('[game]\ndefault_reveal_after = "30s"', "game.default_reveal_after", "between 1m and 24h"),
+        ("[review]\ndesired_retention = 1.2", "review.desired_retention", "less than 1"),
+        ("[review]\nsession_idle_minutes = 0", "review.session_idle_minutes", "greater than"),
+        ("[review]\neasy_within_seconds = -1", "review.easy_within_seconds", "greater than"),
     ],
 )
 def test_bad_value_names_the_key_and_what_is_allowed(

@@ -6,6 +6,7 @@ import os
 import re
 import subprocess
 import sys
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -34,11 +35,12 @@ class Screen:
 
 
 @pytest.fixture
-async def console(bot: Harness) -> tuple[Console, Screen]:
+async def console(bot: Harness, tmp_path: Path) -> tuple[Console, Screen]:
     screen = Screen()
     assert bot.runtime is not None
     bot.runtime.platforms[PLATFORM] = TerminalPlatform(screen.write)
-    return Console(bot.runtime.services, screen.write, user_name="alice"), screen
+    console = Console(bot.runtime.services, screen.write, user_name="alice", chart_dir=tmp_path)
+    return console, screen
 
 
 async def say(console: Console, screen: Screen, *lines: str) -> str:
@@ -82,9 +84,66 @@ async def test_a_drill_in_the_terminal(console: tuple[Console, Screen], bot: Har
     await say(con, screen, "/drill 2")
     assert "you are now bob" in await say(con, screen, "/as bob")
     assert "not in a drill" in await say(con, screen, "/drill stop")
-    assert "drills: 1/1 correct" in await say(con, screen, "/stats alice")
+    assert "private practice" in await say(con, screen, "/stats alice")  # not bob's to see
+    await say(con, screen, "/as alice")
+    assert "drills: 1/1 correct" in await say(con, screen, "/stats")
     assert "1 to 20" in await say(con, screen, "/drill 99")
     assert "usage: /drill" in await say(con, screen, "/drill evaluation ensembles")
+
+
+async def lines(*typed: str) -> AsyncIterator[str]:
+    for line in typed:
+        yield line
+
+
+async def test_a_review_with_a_flashcard_in_the_terminal(
+    console: tuple[Console, Screen], bot: Harness
+) -> None:
+    con, screen = console
+    out = await say(con, screen, "/review 3")
+    # A new user: both topics untried, taken in turn by name; ensembles mixes
+    # its flashcard in after a choice question.
+    assert "Review of 3: 0 due, 3 new. 0 cards due now" in out
+    assert "── Review 1/3 · ensembles" in out and "Answer with a/b/c/d" in out
+    assert con.review is not None
+    first = con.review.items[0].question
+    assert f"Correct! The answer is {first.answer})" in await say(con, screen, first.answer)
+    second = con.review.items[1].question
+    out = await say(con, screen, "e")  # four options: e is no answer
+    assert "'e' is not an option here; choose one of a, b, c, d" in out
+    out = await say(con, screen, "b" if second.answer != "b" else "a")
+    assert "Not quite (you chose" in out and "Counted as again" in out
+    assert "comes back in 1 minute" in out
+    assert "── Review 3/3 · flashcard · ensembles" in out and "type show (or press Enter)" in out
+    assert "show the answer first" in await say(con, screen, "good")
+    await con.run(lines("", "3"))  # Enter turns it over; 3 is Good
+    out = screen.take()
+    assert "Model answer: A model answer of enough length." in out
+    assert "again, hard, good or easy" in out
+    assert "Graded good; this card comes back in 10 minutes." in out
+    assert "Review finished: 3 cards, 1 of 2 multiple-choice right; flashcards: good 1." in out
+    assert "0 cards due now; the next is due 2026-11-23 08:01 UTC" in out
+    assert con.review is None
+    assert "no open question" in await say(con, screen, "a")  # letters go back to rounds
+    await bot.advance(timedelta(minutes=2))
+    out = await say(con, screen, "/review 1")
+    assert "Review of 1: 1 due, 0 new. 1 card due now" in out and "due card" in out
+    assert "review stopped" in await say(con, screen, "/review stop")
+
+
+async def test_an_expired_review_in_the_terminal(
+    console: tuple[Console, Screen], bot: Harness
+) -> None:
+    con, screen = console
+    await say(con, screen, "/review 2")
+    await bot.advance(timedelta(minutes=31))
+    out = await say(con, screen, "a")
+    assert (
+        out
+        == "error: this review expired; run /review to start again (your earlier grades are saved)"
+    )
+    assert con.review is None
+    assert "no open question" in await say(con, screen, "a")
 
 
 async def test_scheduled_reveal_appears_after_the_delay(
@@ -121,6 +180,9 @@ async def test_scheduled_reveal_appears_after_the_delay(
         ("/leaderboard yearly", "not a period or scope"),
         ("/report", "usage: /report"),
         ("/as", "usage: /as"),
+        ("/review 0", "a review has 1 to 50 cards"),
+        ("/review lots", "usage: /review [COUNT]"),
+        ("/review stop", "you are not in a review"),
     ],
 )
 async def test_bad_input_gets_a_one_line_hint(
@@ -246,6 +308,11 @@ COMMAND_WORDS = [
     "/report",
     "/as",
     "/topics",
+    "/review",
+    "stop",
+    "good",
+    "again",
+    "3",
     "a",
     "b",
     "09:30",

@@ -25,9 +25,22 @@ async def play_a_little(bot: Harness) -> int:
     await services.rounds.reveal_now(CHANNEL)
     session = await services.drills.start(user("ann"), CHANNEL.space_key, count=1)
     await services.drills.answer(session.id, user("ann"), 0, "a")
+    review = (await services.reviews.start(user("ann"), CHANNEL.space_key, 1)).session
+    await services.reviews.answer(review.id, user("ann"), 0, "a")
     await services.groups.create(CHANNEL.space_key, "Tensor Tigers", user("ann"))
     await services.reports.report(CHANNEL, user("ann"), "eval-one", "the key looks wrong")
     return round_.id
+
+
+async def count_rows(bot: Harness, table: str, user_id: int) -> int:
+    """Rows of ``table`` that belong to the user with key ``user_id``."""
+    assert table in {"cards", "review_log", "review_topics", "review_sessions"}
+    assert bot.runtime is not None
+    async with bot.runtime.db.reader.execute(
+        f"SELECT COUNT(*) FROM {table} WHERE user_id = ?", (user_id,)
+    ) as cursor:
+        row = await cursor.fetchone()
+    return int(row[0])
 
 
 async def test_export_holds_everything_stored(bot: Harness) -> None:
@@ -39,9 +52,18 @@ async def test_export_holds_everything_stored(bot: Harness) -> None:
     assert data["streaks"][0]["current"] == 1
     assert len(data["drills"]) == 1 and data["groups"][0]["name"] == "Tensor Tigers"
     assert data["reports"][0]["reason"] == "the key looks wrong"
+    # Spaced repetition: the drill's and the review's cards, grades and session.
+    mine = [r for r in data["reviews"] if r["source"] in {"drill", "review"}]
+    assert [r["source"] for r in mine] == ["drill", "review"]
+    assert {r["question"] for r in mine} <= {c["question"] for c in data["cards"]}
+    assert all(c["due"] and c["stability"] for c in data["cards"])
+    assert sum(t["reviews"] for t in data["review_topics"]) == len(data["reviews"])
+    assert len(data["review_sessions"]) == 1
+    assert data["review_sessions"][0]["items"] == [mine[1]["question"]]
     json.loads(await bot.services.privacy.export_json(user("ann")))  # valid JSON
     nobody = await bot.services.privacy.export(user("zed"))
     assert nobody["answers"] == [] and nobody["user"]["id"] == "zed"
+    assert nobody["cards"] == nobody["reviews"] == nobody["review_sessions"] == []
 
 
 async def test_delete_erases_and_the_boards_close_up(bot: Harness) -> None:
@@ -49,7 +71,15 @@ async def test_delete_erases_and_the_boards_close_up(bot: Harness) -> None:
     boards = bot.services.boards
     before = await boards.leaderboard(CHANNEL, user("bea"), Period.ALL, Scope.SPACE)
     assert [r.name for r in before.rows] == ["ann", "bea"]  # ann answered first
+    review_tables = ("cards", "review_log", "review_topics", "review_sessions")
+    assert bot.runtime is not None
+    ann = await bot.runtime.store.ids.find_user(bot.runtime.db.reader, user("ann"))
+    assert ann is not None
+    held = {table: await count_rows(bot, table, ann) for table in review_tables}
+    assert held["cards"] >= 2 and held["review_log"] >= 2 and held["review_sessions"] == 1
     erased = await bot.services.privacy.delete(user("ann"))
+    assert {table: erased.rows[table] for table in review_tables} == held
+    assert [await count_rows(bot, table, ann) for table in review_tables] == [0, 0, 0, 0]
     assert erased.rows["answers"] == 1 and erased.rows["scores"] == 6
     assert erased.rows["streaks"] == 1 and erased.rows["drill_answers"] == 1
     assert erased.rows["group_memberships"] == 1 and erased.rows["reports"] == 1

@@ -1,6 +1,6 @@
 """The typed-text grammar of studybot's commands, shared by every adapter that
-reads a command as one line of words: the terminal (``/drill ensembles hard 5``)
-and Slack's ``/studybot drill ensembles hard 5``.
+reads a command as one line of words: the terminal (``/drill ensembles hard 5``,
+``/review 10``) and Slack's ``/studybot drill ensembles hard 5``.
 
 Discord parses its own options, so it never comes here. The parsers only split
 words into named arguments; the services check the values themselves (a time
@@ -46,10 +46,12 @@ USAGE = {
     "[topics=a,b] [difficulty=easy]",
     "recap": "usage: /daily recap on|off",
     "drill": "usage: /drill [TOPIC] [easy|medium|hard] [COUNT]",
+    "review": "usage: /review [COUNT] (1 to 50 cards), or /review stop",
     "leaderboard": "usage: /leaderboard [week|month|all] [server|channel|group|groups] [GROUP]",
     "group": "usage: /group create|join|leave NAME, /group list, /group mine, "
     "/group leaderboard [week|month|all]",
     "report": "usage: /report QUESTION-ID REASON (the id is shown under each question)",
+    "remind": "usage: /remind on [HH:MM] [TIMEZONE], /remind off, or /remind to see yours",
 }
 
 
@@ -82,6 +84,30 @@ def parse_drill(args: Sequence[str]) -> DrillArgs:
         else:
             raise UserError(USAGE["drill"])
     return DrillArgs(topic, difficulty, count)
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewArgs:
+    count: str | None = None
+    stop: bool = False
+    """Leave the current session (the terminal's ``/review stop``)."""
+
+
+def parse_review(args: Sequence[str]) -> ReviewArgs:
+    """``[COUNT]`` or ``stop``; the service checks the count's range."""
+    if not args:
+        return ReviewArgs()
+    if len(args) == 1 and args[0].lower() == "stop":
+        return ReviewArgs(stop=True)
+    if len(args) == 1 and args[0].isdigit():
+        return ReviewArgs(count=args[0])
+    raise UserError(USAGE["review"])
+
+
+REVIEW_SHOW_WORDS = frozenset({"show", "s"})
+"""Typed to turn a flashcard over (an empty line does the same in the terminal)."""
+REVIEW_GRADE_WORDS = frozenset({"again", "hard", "good", "easy", "1", "2", "3", "4"})
+"""Typed to grade a flashcard; ``Grade.parse`` reads them."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +156,31 @@ def parse_switch(args: Sequence[str], usage: str) -> bool:
     if len(args) != 1 or args[0].lower() not in {"on", "off"}:
         raise UserError(usage)
     return args[0].lower() == "on"
+
+
+@dataclass(frozen=True, slots=True)
+class RemindArgs:
+    action: str
+    """``on``, ``off`` or ``show`` (no words: what is set now)."""
+    at: str | None = None
+    timezone: str | None = None
+
+
+def parse_remind(args: Sequence[str]) -> RemindArgs:
+    """``on [TIME] [ZONE]`` (either order: a word starting with a digit is the
+    time, as in ``daily setup``), ``off``, or nothing to show the reminder."""
+    if not args:
+        return RemindArgs("show")
+    action, rest = args[0].lower(), list(args[1:])
+    if action == "off" and not rest:
+        return RemindArgs("off")
+    if action != "on" or len(rest) > 2:
+        raise UserError(USAGE["remind"])
+    times = [w for w in rest if w[:1].isdigit()]
+    zones = [w for w in rest if not w[:1].isdigit()]
+    if len(times) > 1 or len(zones) > 1:
+        raise UserError(USAGE["remind"])
+    return RemindArgs("on", times[0] if times else None, zones[0] if zones else None)
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,7 @@ from bot.core.errors import Forbidden, NotFound, UserError
 from bot.core.models import DrillFeedback, DrillSession, DrillTotals, SpaceKey, UserRef
 from bot.core.ports import Clock, QuestionSource, Store
 from bot.core.questions import Kind
+from bot.core.reviews import ReviewService, ReviewSource
 from bot.core.schedules import parse_difficulty
 
 DEFAULT_COUNT = 5
@@ -35,12 +36,21 @@ def parse_count(value: int | str | None) -> int:
 
 class DrillService:
     def __init__(
-        self, *, store: Store, bank: QuestionSource, clock: Clock, rng: random.Random
+        self,
+        *,
+        store: Store,
+        bank: QuestionSource,
+        clock: Clock,
+        rng: random.Random,
+        reviews: ReviewService | None = None,
     ) -> None:
         self.store = store
         self.bank = bank
         self.clock = clock
         self.rng = rng
+        self.reviews = reviews
+        """Spaced repetition: a drill with no topic is drawn from the user's
+        review queue, and every answer moves that question's card."""
 
     async def start(
         self,
@@ -54,6 +64,17 @@ class DrillService:
         wanted = parse_count(count)
         level = parse_difficulty(difficulty)
         topics = None
+        if not (topic and topic.strip()) and self.reviews is not None:
+            # No topic: what is due first, then new questions from weak topics.
+            # Drills are multiple choice, so flashcards stay in /review.
+            items = await self.reviews.queue.build(
+                user, self.clock.now(), wanted, kinds=(Kind.CHOICE,), difficulty=level
+            )
+            if not items:
+                raise NotFound("no questions match that difficulty; try another")
+            return await self.store.create_drill(
+                user, space, [item.question for item in items], self.clock.now()
+            )
         if topic and topic.strip().lower() not in {"any", "all"}:
             slug = topic.strip().lower()
             if not self.bank.has_topic(slug):
@@ -83,8 +104,14 @@ class DrillService:
             allowed = ", ".join(question.letters())
             raise UserError(f"'{letter}' is not an option here; choose one of {allowed}")
         correct = letter == question.answer
+        now = self.clock.now()
+        review = None
+        if self.reviews is not None:
+            shown = session.step_started_at
+            seconds = None if shown is None else (now - shown).total_seconds()
+            review = self.reviews.choice_review(correct, seconds, ReviewSource.DRILL, now)
         updated = await self.store.record_drill_answer(
-            session, question, letter, correct, self.clock.now()
+            session, question, letter, correct, now, review
         )
         if updated is None:
             raise UserError(ALREADY_ANSWERED)

@@ -292,6 +292,9 @@ class DrillSession:
     """Index of the next question to answer; equal to ``total`` when finished."""
     correct: int
     started_at: datetime
+    step_started_at: datetime | None = None
+    """When the current question was shown (the start, or the last answer):
+    a quick right answer feeds spaced repetition as Easy."""
 
     @property
     def total(self) -> int:

@@ -8,10 +8,10 @@ PostgreSQL without change.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass
-from datetime import date, datetime
-from typing import Any, Protocol
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.core.models import (
     AnswerResult,
@@ -35,6 +35,20 @@ from bot.core.models import (
     UserRef,
 )
 from bot.core.questions import Difficulty, Kind, Question
+
+if TYPE_CHECKING:  # reviews.py imports this module; these names are only annotations here
+    from bot.core.reviews import (
+        CardReview,
+        CardState,
+        DueCard,
+        ReviewItem,
+        ReviewSession,
+        StoredCard,
+        TopicStanding,
+    )
+
+if TYPE_CHECKING:  # reminders.py imports this module too
+    from bot.core.reminders import Reminder
 
 
 class Clock(Protocol):
@@ -73,7 +87,11 @@ class Platform(Protocol):
 
     async def post_recap(self, recap: Recap) -> None: ...
 
-    async def send_private(self, user: UserRef, text: str) -> None: ...
+    async def send_private(self, user: UserRef, text: str) -> None:
+        """A direct message to ``user``. Raises :class:`PostFailed`, permanent
+        when that person cannot be messaged at all (closed DMs, blocked the
+        bot, account gone)."""
+        ...
 
 
 class QuestionSource(Protocol):
@@ -108,6 +126,16 @@ class JobScheduler(Protocol):
 
     def remove_reveal(self, round_id: int) -> None: ...
 
+    def set_reminder(self, reminder: Reminder) -> None:
+        """Add or replace a user's daily reminder job (none when it is off)."""
+        ...
+
+    def remove_reminder(self, user_id: int) -> None: ...
+
+    def retry_reminder(self, user_id: int, at: datetime) -> None:
+        """Try a reminder once more at ``at`` (after a transient failure)."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class Settlement:
@@ -116,6 +144,11 @@ class Settlement:
 
     scored: Sequence[ScoredAnswer]
     streaks: dict[int, StreakState]
+    reviews: Mapping[int, CardReview] = field(default_factory=dict)
+    """Per user id, the spaced-repetition grade of their answer, which the store
+    applies to their card of this question in the same step. Daily answers
+    feed the cards only here, at the reveal, so a card moving early can never
+    give an answer away."""
 
 
 SettleFn = Callable[
@@ -244,13 +277,103 @@ class Store(Protocol):
     ) -> DrillSession: ...
     async def get_drill(self, session_id: int) -> DrillSession | None: ...
     async def record_drill_answer(
-        self, session: DrillSession, question: Question, choice: str, correct: bool, now: datetime
+        self,
+        session: DrillSession,
+        question: Question,
+        choice: str,
+        correct: bool,
+        now: datetime,
+        review: CardReview | None = None,
     ) -> DrillSession | None:
         """Record the answer to ``session``'s current question and move it on;
-        ``None`` when that question was answered already (a double click)."""
+        ``None`` when that question was answered already (a double click).
+        ``review``, if given, moves the question's card in the same transaction."""
         ...
 
     async def drill_totals(self, user: UserRef) -> DrillTotals: ...
+
+    # spaced repetition (cards, review log, review sessions)
+    async def due_card_count(self, user: UserRef, now: datetime) -> int:
+        """Cards of ``user`` due at ``now`` (an index range count)."""
+        ...
+
+    async def next_due(self, user: UserRef, after: datetime) -> datetime | None:
+        """The earliest due date strictly after ``after``."""
+        ...
+
+    async def due_cards(
+        self, user: UserRef, now: datetime, limit: int, after: DueCard | None = None
+    ) -> list[DueCard]:
+        """Due cards, most overdue first; ``after`` continues from a previous page."""
+        ...
+
+    async def held_cards(self, user: UserRef, question_ids: Sequence[str]) -> set[str]:
+        """Which of ``question_ids`` the user already has a card for."""
+        ...
+
+    async def topic_totals(self, user: UserRef) -> dict[str, TopicStanding]:
+        """Reviews and right reviews per topic (``mastered`` left at 0)."""
+        ...
+
+    async def mastered_counts(
+        self, user: UserRef, now: datetime, topics: Sequence[str]
+    ) -> dict[str, int]:
+        """Cards mastered at ``now`` in each of ``topics`` (index range counts)."""
+        ...
+
+    async def user_cards(self, user: UserRef) -> list[StoredCard]: ...
+    async def reviews_per_day(self, user: UserRef, since: date) -> dict[date, int]:
+        """Reviews per UTC day from ``since`` on."""
+        ...
+
+    async def create_review_session(
+        self, user: UserRef, space: SpaceKey | None, items: Sequence[ReviewItem], now: datetime
+    ) -> ReviewSession: ...
+    async def get_review_session(self, session_id: int) -> ReviewSession | None: ...
+    async def reveal_review_card(
+        self, session: ReviewSession, now: datetime, idle_since: datetime
+    ) -> ReviewSession | None:
+        """Mark the current flashcard's answer shown; ``None`` when the session
+        moved on or was idle since ``idle_since``."""
+        ...
+
+    async def record_review_step(
+        self,
+        session: ReviewSession,
+        review: CardReview,
+        *,
+        correct: bool | None,
+        idle_since: datetime,
+    ) -> tuple[ReviewSession, CardState] | None:
+        """Finish the current item and apply ``review`` to its card, in one
+        transaction, only from the position ``session`` was read at and only
+        if it was active after ``idle_since``; ``None`` otherwise."""
+        ...
+
+    async def expire_review_session(self, session_id: int, now: datetime) -> None: ...
+
+    # daily reminders (keyed by the user's store key)
+    async def save_reminder(
+        self, user: UserRef, at: time, timezone: str, now: datetime
+    ) -> Reminder:
+        """Turn ``user``'s reminder on at ``at`` in ``timezone``; keeps ``last_sent``."""
+        ...
+
+    async def get_reminder(self, user: UserRef) -> Reminder | None: ...
+    async def get_reminder_by_id(self, user_id: int) -> Reminder | None: ...
+    async def list_reminders(self) -> list[Reminder]:
+        """Every reminder that is on, for rebuilding the jobs at start-up."""
+        ...
+
+    async def set_reminder_enabled(self, user_id: int, enabled: bool, now: datetime) -> None: ...
+    async def claim_reminder(self, user_id: int, day: date) -> bool:
+        """Record that ``day``'s reminder is being sent, before sending it;
+        False when that day (or a later one) was claimed already."""
+        ...
+
+    async def release_reminder(self, user_id: int, day: date, previous: date | None) -> None:
+        """Undo a claim of ``day`` whose message was not delivered."""
+        ...
 
     # privacy
     async def export_user(self, user: UserRef) -> dict[str, Any] | None:

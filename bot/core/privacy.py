@@ -19,11 +19,30 @@ from bot.core.ports import Clock, Store
 WHAT_WE_STORE = (
     "studybot keeps, for each person who uses it: the platform's user id and display name; "
     "each daily answer (round, choice, time, points); the score totals per week, month and "
-    "all time; the streak and freezes; each drill answer; study-group memberships; and "
-    "question reports you filed. Nothing else: no messages, no email, no profile data. "
+    "all time; the streak and freezes; each drill answer; study-group memberships; "
+    "question reports you filed; and for spaced repetition, a card per question you answered "
+    "(when it is due again), each grade with its time, your totals per topic and your "
+    "/review sessions; and your daily reminder's time, time zone and the date of the last one "
+    "sent, if you turned it on with /remind. Nothing else: no messages, no email, no profile data. "
     "`/privacy export` sends you all of it as a JSON file; `/privacy delete` erases it, "
     "and you drop off every leaderboard."
 )
+
+
+EXPORTED = (
+    "answers",
+    "scores",
+    "streaks",
+    "drills",
+    "groups",
+    "reports",
+    "cards",
+    "reviews",
+    "review_topics",
+    "review_sessions",
+    "reminders",
+)
+"""The lists in an export, each present even when empty."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +72,7 @@ class PrivacyService:
         if data is None:
             data = {
                 "user": {"platform": user.platform, "id": user.external_id, "display_name": ""},
-                **{k: [] for k in ("answers", "scores", "streaks", "drills", "groups", "reports")},
+                **{k: [] for k in EXPORTED},
             }
         return {"exported_at": self.clock.now().isoformat(timespec="seconds"), **data}
 

@@ -2,7 +2,8 @@
 
 Order matters: overdue reveals first (so scores are current), then schedule
 jobs, then daily posts that were missed while the bot was down but are still
-within the grace window.
+within the grace window, then the daily reminders (their jobs, and a reminder
+missed within the same grace).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import logging
 
 from bot.core.ports import Clock, JobScheduler, Store
+from bot.core.reminders import ReminderService
 from bot.core.rounds import RoundService
 from bot.core.settings import GameSettings
 from bot.core.timeutil import local_date, previous_occurrence, zone
@@ -24,6 +26,7 @@ async def recover(
     scheduler: JobScheduler,
     clock: Clock,
     settings: GameSettings,
+    reminders: ReminderService | None = None,
 ) -> None:
     restored = await store.unrevealed_rounds()
     for round_ in restored:
@@ -49,3 +52,6 @@ async def recover(
         len(schedules),
         late,
     )
+    if reminders is not None:
+        count, sent = await reminders.restore()
+        log.info("recovered %d daily reminders, %d sent late", count, sent)

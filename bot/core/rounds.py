@@ -50,6 +50,7 @@ from bot.core.ports import (
     Store,
 )
 from bot.core.questions import Kind, Question
+from bot.core.reviews import ReviewService, ReviewSource
 from bot.core.scoring import score_answers
 from bot.core.selection import choose_question
 from bot.core.settings import GameSettings
@@ -79,8 +80,11 @@ class RoundService:
         settings: GameSettings,
         rng: random.Random | None = None,
         telemetry: Telemetry | None = None,
+        reviews: ReviewService | None = None,
     ) -> None:
         self.store = store
+        self.reviews = reviews
+        """Turns each revealed answer into a card grade; ``None``: no cards."""
         self.telemetry: Telemetry = telemetry or NoTelemetry()
         self.bank = bank
         self.platforms = platforms
@@ -359,7 +363,21 @@ class RoundService:
             s.user_id: advance(states[s.user_id], round_.round_date, round_days, correct=s.correct)
             for s in scored
         }
-        return Settlement(scored=scored, streaks=streaks)
+        if self.reviews is None:
+            return Settlement(scored=scored, streaks=streaks)
+        # Graded as of the reveal, not the click: a drill of the same question
+        # in between must not leave the card with a review dated before it.
+        now = self.clock.now()
+        reviews = {
+            s.user_id: self.reviews.choice_review(
+                s.correct,
+                (s.answered_at - round_.posted_at).total_seconds(),
+                ReviewSource.DAILY,
+                now,
+            )
+            for s in scored
+        }
+        return Settlement(scored=scored, streaks=streaks, reviews=reviews)
 
     async def open_round(self, channel: ChannelRef) -> Round | None:
         await self._discard_undelivered()

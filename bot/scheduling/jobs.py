@@ -19,7 +19,8 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.date import DateTrigger
 
 from bot.core.models import Schedule
-from bot.core.timeutil import next_occurrence, zone
+from bot.core.reminders import Reminder
+from bot.core.timeutil import ALL_DAYS, next_occurrence, zone
 
 log = logging.getLogger(__name__)
 
@@ -64,12 +65,14 @@ class ApsJobScheduler:
         on_reveal: JobCallback,
         on_recap: ZoneCallback,
         post_grace: timedelta,
+        on_remind: JobCallback | None = None,
     ) -> None:
         self.scheduler = scheduler
         self.on_post = on_post
         self.on_reveal = on_reveal
         self.on_recap = on_recap
         self.post_grace = post_grace
+        self.on_remind = on_remind
 
     def set_daily(self, schedule: Schedule) -> None:
         assert schedule.id is not None
@@ -125,6 +128,39 @@ class ApsJobScheduler:
 
     def remove_reveal(self, round_id: int) -> None:
         self._remove(f"reveal:{round_id}")
+
+    def set_reminder(self, reminder: Reminder) -> None:
+        """One ``remind:<user>`` job a day at the reminder's local time. The
+        callback decides whether a message goes out; the trigger only says
+        when to ask, with the same daylight-saving rules as the daily post."""
+        self.remove_reminder(reminder.user_id)
+        if not reminder.enabled or self.on_remind is None:
+            return
+        self.scheduler.add_job(
+            self.on_remind,
+            LocalTimeTrigger(reminder.at, reminder.timezone, ALL_DAYS),
+            args=(reminder.user_id,),
+            id=f"remind:{reminder.user_id}",
+            misfire_grace_time=int(self.post_grace.total_seconds()),
+            coalesce=True,
+            replace_existing=True,
+        )
+
+    def remove_reminder(self, user_id: int) -> None:
+        self._remove(f"remind:{user_id}")
+        self._remove(f"remind-retry:{user_id}")
+
+    def retry_reminder(self, user_id: int, at: datetime) -> None:
+        if self.on_remind is None:
+            return
+        self.scheduler.add_job(
+            self.on_remind,
+            DateTrigger(run_date=at),
+            args=(user_id,),
+            id=f"remind-retry:{user_id}",
+            misfire_grace_time=None,  # send_due itself refuses past the grace window
+            replace_existing=True,
+        )
 
     def _remove(self, job_id: str) -> None:
         # Looking first is cheaper than the exception when there is no such

@@ -214,7 +214,8 @@ class Database:
         would grow without end during a long burst. They have copied and synced
         nearly every frame already, so this one has little left to do; while
         one is still running it is left to finish and this waits for a later
-        commit rather than holding the lock behind it.
+        commit rather than holding the lock behind it, unless the WAL has
+        reached twice the limit.
         """
         try:
             size = os.stat(self._wal_path).st_size
@@ -223,7 +224,10 @@ class Database:
         if size <= WAL_RESET_BYTES:
             return
         if self._checkpoint is not None and not self._checkpoint.done():
-            return
+            if size <= 2 * WAL_RESET_BYTES:
+                return
+            # Twice the limit: a hard cap, worth waiting for the running one.
+            await asyncio.gather(self._checkpoint, return_exceptions=True)
         try:
             await conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
         except sqlite3.OperationalError:

@@ -9,8 +9,10 @@ from datetime import datetime
 
 from bot.core.models import DrillSession, DrillTotals, SpaceKey, UserRef
 from bot.core.questions import Question
+from bot.core.reviews import CardReview
 from bot.storage.database import Database, from_db, to_db
 from bot.storage.identity import Identities
+from bot.storage.reviews import apply_review
 
 
 class DrillRecords:
@@ -31,12 +33,13 @@ class DrillRecords:
             )
             session_id = cursor.lastrowid
         assert session_id is not None
-        return DrillSession(session_id, user, tuple(questions), 0, 0, now)
+        return DrillSession(session_id, user, tuple(questions), 0, 0, now, now)
 
     async def get_drill(self, session_id: int) -> DrillSession | None:
         async with self.db.reader.execute(
             "SELECT d.id, d.questions, d.position, d.correct, d.started_at, "
-            "u.platform, u.external_id, u.display_name "
+            "u.platform, u.external_id, u.display_name, "
+            "(SELECT MAX(a.answered_at) FROM drill_answers a WHERE a.session_id = d.id) "
             "FROM drill_sessions d JOIN users u ON u.id = d.user_id WHERE d.id = ?",
             (session_id,),
         ) as cursor:
@@ -50,10 +53,17 @@ class DrillRecords:
             position=int(row[2]),
             correct=int(row[3]),
             started_at=from_db(row[4]),
+            step_started_at=from_db(row[8] or row[4]),
         )
 
     async def record_drill_answer(
-        self, session: DrillSession, question: Question, choice: str, correct: bool, now: datetime
+        self,
+        session: DrillSession,
+        question: Question,
+        choice: str,
+        correct: bool,
+        now: datetime,
+        review: CardReview | None = None,
     ) -> DrillSession | None:
         finished = session.position + 1 >= session.total
         async with self.db.write() as conn:
@@ -82,8 +92,13 @@ class DrillRecords:
                     to_db(now),
                 ),
             )
+            if review is not None:  # the card moves with the answer, never apart
+                await apply_review(conn, user_id, question, review)
         return replace(
-            session, position=session.position + 1, correct=session.correct + int(correct)
+            session,
+            position=session.position + 1,
+            correct=session.correct + int(correct),
+            step_started_at=now,
         )
 
     async def drill_totals(self, user: UserRef) -> DrillTotals:

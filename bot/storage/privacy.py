@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import aiosqlite
@@ -21,6 +22,11 @@ ERASED = (
     "drill_sessions",
     "group_memberships",
     "reports",
+    "cards",
+    "review_log",
+    "review_topics",
+    "review_sessions",
+    "reminders",
 )
 
 
@@ -93,6 +99,41 @@ class PrivacyRecords:
                 key,
             ) as cursor:
                 found["reports"] = await _rows(cursor)
+            async with conn.execute(
+                "SELECT question_id AS question, topic, state, step, stability, difficulty, "
+                "due, last_review, reps, lapses FROM cards WHERE user_id = ? "
+                "ORDER BY question_id",
+                key,
+            ) as cursor:
+                found["cards"] = await _rows(cursor)
+            async with conn.execute(
+                "SELECT question_id AS question, topic, grade, source, reviewed_at "
+                "FROM review_log WHERE user_id = ? ORDER BY reviewed_at, id",
+                key,
+            ) as cursor:
+                found["reviews"] = await _rows(cursor)
+            async with conn.execute(
+                "SELECT topic, reviews, correct FROM review_topics WHERE user_id = ? "
+                "ORDER BY topic",
+                key,
+            ) as cursor:
+                found["review_topics"] = await _rows(cursor)
+            async with conn.execute(
+                "SELECT id AS review, items, position, correct, grades, started_at, "
+                "active_at, finished_at, expired_at FROM review_sessions WHERE user_id = ? "
+                "ORDER BY id",
+                key,
+            ) as cursor:
+                found["review_sessions"] = [
+                    {**row, "items": [i["question"]["id"] for i in json.loads(row["items"])]}
+                    for row in await _rows(cursor)
+                ]
+            async with conn.execute(
+                "SELECT remind_at AS time, timezone, enabled, last_sent, updated_at "
+                "FROM reminders WHERE user_id = ?",
+                key,
+            ) as cursor:
+                found["reminders"] = await _rows(cursor)
             return found
 
     async def delete_user(self, user: UserRef) -> dict[str, int]:
@@ -121,6 +162,20 @@ class PrivacyRecords:
                     await conn.execute("DELETE FROM group_members WHERE user_id = ?", key),
                 ),
                 ("reports", await conn.execute("DELETE FROM reports WHERE user_id = ?", key)),
+                ("cards", await conn.execute("DELETE FROM cards WHERE user_id = ?", key)),
+                (
+                    "review_log",
+                    await conn.execute("DELETE FROM review_log WHERE user_id = ?", key),
+                ),
+                (
+                    "review_topics",
+                    await conn.execute("DELETE FROM review_topics WHERE user_id = ?", key),
+                ),
+                (
+                    "review_sessions",
+                    await conn.execute("DELETE FROM review_sessions WHERE user_id = ?", key),
+                ),
+                ("reminders", await conn.execute("DELETE FROM reminders WHERE user_id = ?", key)),
             ):
                 removed[name] = cursor.rowcount
             await conn.execute("DELETE FROM users WHERE id = ?", (user_id,))

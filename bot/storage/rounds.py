@@ -25,11 +25,12 @@ from bot.core.models import (
     StreakState,
 )
 from bot.core.periods import keys_for
-from bot.core.ports import SettleFn
+from bot.core.ports import SettleFn, Settlement
 from bot.core.questions import Question
 from bot.core.streaks import MAX_FREEZES
 from bot.storage.database import Database, from_db, to_db
 from bot.storage.identity import Identities, chunks, placeholders
+from bot.storage.reviews import ReviewWrite, load_cards, save_reviews
 from bot.storage.ties import split_full_blocks
 
 _SELECT = (
@@ -407,6 +408,8 @@ class RoundRecords:
             ],
         )
         await split_full_blocks(conn)
+        if settlement.reviews:
+            await _save_card_reviews(conn, round_, settlement)
 
     async def reveal_tally(self, round_id: int, *, first_correct: int, streaks: int) -> RevealTally:
         """Count a revealed round's results on the reader, outside the write lock."""
@@ -461,6 +464,30 @@ def streak_from_row(r: Sequence[object]) -> StreakState:
         freezes=int(freezes),  # type: ignore[call-overload]
         answered=int(answered),  # type: ignore[call-overload]
         correct=int(correct),  # type: ignore[call-overload]
+    )
+
+
+async def _save_card_reviews(
+    conn: aiosqlite.Connection, round_: Round, settlement: Settlement
+) -> None:
+    """Move each answerer's card of this question, from the card as stored now."""
+    question = round_.question
+    keys = [(user_id, question.id) for user_id in settlement.reviews]
+    cards = await load_cards(conn, keys)
+    await save_reviews(
+        conn,
+        [
+            ReviewWrite(
+                user_id,
+                question.id,
+                question.topic,
+                review.apply(cards.get((user_id, question.id))),
+                review.grade,
+                review.source,
+                review.at,
+            )
+            for user_id, review in settlement.reviews.items()
+        ],
     )
 
 

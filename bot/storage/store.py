@@ -7,13 +7,22 @@ from bot.storage.database import Database
 from bot.storage.drills import DrillRecords
 from bot.storage.identity import Identities
 from bot.storage.privacy import PrivacyRecords
+from bot.storage.reminders import ReminderRecords
+from bot.storage.reviews import ReviewRecords
 from bot.storage.rounds import RoundRecords
 from bot.storage.schedules import ScheduleRecords
 from bot.storage.scores import ScoreRecords
 
 
 class SqliteStore(
-    ScheduleRecords, RoundRecords, ScoreRecords, CommunityRecords, DrillRecords, PrivacyRecords
+    ScheduleRecords,
+    RoundRecords,
+    ScoreRecords,
+    CommunityRecords,
+    DrillRecords,
+    PrivacyRecords,
+    ReviewRecords,
+    ReminderRecords,
 ):
     def __init__(self, db: Database) -> None:
         self.db = db

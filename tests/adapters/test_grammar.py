@@ -82,3 +82,21 @@ def test_quotes_keep_words_together_and_unbalanced_ones_are_refused() -> None:
     ]
     with pytest.raises(UserError, match="unbalanced quotes"):
         grammar.split_words('group create "Tensor')
+
+
+def test_remind_words() -> None:
+    assert grammar.parse_remind([]) == grammar.RemindArgs("show")
+    assert grammar.parse_remind(["OFF"]) == grammar.RemindArgs("off")
+    assert grammar.parse_remind(["on"]) == grammar.RemindArgs("on")
+    on = grammar.RemindArgs("on", "08:30", "Europe/Berlin")
+    assert grammar.parse_remind(["on", "08:30", "Europe/Berlin"]) == on
+    assert grammar.parse_remind(["on", "Europe/Berlin", "08:30"]) == on  # either order
+    assert grammar.parse_remind(["on", "UTC"]) == grammar.RemindArgs("on", None, "UTC")
+
+
+@pytest.mark.parametrize(
+    "words", [["maybe"], ["off", "now"], ["on", "9:00", "10:00"], ["on", "UTC", "GMT"], ["on"] * 4]
+)
+def test_remind_errors_show_the_usage(words: list[str]) -> None:
+    with pytest.raises(UserError, match=r"usage: /remind on \[HH:MM\] \[TIMEZONE\]"):
+        grammar.parse_remind(words)

@@ -10,6 +10,7 @@ events take.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import discord
@@ -40,15 +41,31 @@ MANAGER = EVERYONE | discord.Permissions(manage_guild=True)
 DEFERRED = 5
 
 
-def guild_payload() -> dict[str, Any]:
+def guild_payload(
+    guild_id: int = GUILD_ID, channel_ids: Sequence[int] | None = None
+) -> dict[str, Any]:
+    """The test server as a gateway READY carries it. With ``channel_ids``, another
+    server whose channels are all open to the bot (the soak runs many of them)."""
     deny_send = discord.Permissions(send_messages=True).value
+    channels = [
+        _channel(CHANNEL_ID, "daily-ml", []),
+        _channel(
+            LOCKED_CHANNEL_ID,
+            "announcements",
+            [{"id": str(GUILD_ID), "type": 0, "allow": "0", "deny": str(deny_send)}],
+        ),
+    ]
+    if channel_ids is not None:
+        channels = [
+            _channel(cid, f"daily-ml-{n}", [], guild_id) for n, cid in enumerate(channel_ids)
+        ]
     return {
-        "id": str(GUILD_ID),
+        "id": str(guild_id),
         "name": "ML study club",
         "owner_id": str(next_id()),
         "roles": [
             {
-                "id": str(GUILD_ID),
+                "id": str(guild_id),
                 "name": "@everyone",
                 "permissions": str(EVERYONE.value),
                 "position": 0,
@@ -59,14 +76,7 @@ def guild_payload() -> dict[str, Any]:
                 "flags": 0,
             }
         ],
-        "channels": [
-            _channel(CHANNEL_ID, "daily-ml", []),
-            _channel(
-                LOCKED_CHANNEL_ID,
-                "announcements",
-                [{"id": str(GUILD_ID), "type": 0, "allow": "0", "deny": str(deny_send)}],
-            ),
-        ],
+        "channels": channels,
         "members": [
             {
                 "user": user_payload(BOT_ID, "studybot", bot=True),
@@ -93,13 +103,15 @@ def guild_payload() -> dict[str, Any]:
     }
 
 
-def _channel(channel_id: int, name: str, overwrites: list[dict[str, Any]]) -> dict[str, Any]:
+def _channel(
+    channel_id: int, name: str, overwrites: list[dict[str, Any]], guild_id: int = GUILD_ID
+) -> dict[str, Any]:
     return {
         "id": str(channel_id),
         "type": 0,
         "name": name,
         "position": 0,
-        "guild_id": str(GUILD_ID),
+        "guild_id": str(guild_id),
         "permission_overwrites": overwrites,
         "nsfw": False,
         "parent_id": None,
@@ -107,10 +119,12 @@ def _channel(channel_id: int, name: str, overwrites: list[dict[str, Any]]) -> di
 
 
 class DiscordWorld:
-    def __init__(self, harness: Harness) -> None:
+    def __init__(self, harness: Harness, fake: FakeDiscord | None = None) -> None:
         self.harness = harness
-        self.fake = FakeDiscord()
+        self.fake = fake if fake is not None else FakeDiscord()
         self.client: StudyBot | None = None
+        self.extra_guilds: list[dict[str, Any]] = []
+        """More servers in the cache at every start (``guild_payload(id, channels)``)."""
         harness.before_start.append(self.attach)
         async_context.set(self.fake.adapter())
 
@@ -127,6 +141,8 @@ class DiscordWorld:
         )  # type: ignore[arg-type]
         state.application_id = APP_ID
         state._add_guild_from_data(guild_payload())  # type: ignore[arg-type]
+        for extra in self.extra_guilds:
+            state._add_guild_from_data(extra)  # type: ignore[arg-type]
         await client.setup_hook()
         runtime.platforms[PLATFORM] = DiscordPlatform(client)
         self.client = client
@@ -145,6 +161,8 @@ class DiscordWorld:
         permissions: discord.Permissions,
         *,
         guild: bool = True,
+        guild_id: int = GUILD_ID,
+        channel_id: int = CHANNEL_ID,
     ) -> dict[str, Any]:
         iid = next_id()
         payload: dict[str, Any] = {
@@ -153,15 +171,15 @@ class DiscordWorld:
             "type": kind,
             "token": f"tok-{iid}",
             "version": 1,
-            "channel_id": str(CHANNEL_ID),
-            "channel": {"id": str(CHANNEL_ID), "type": 0, "name": "daily-ml", "position": 0},
+            "channel_id": str(channel_id),
+            "channel": {"id": str(channel_id), "type": 0, "name": "daily-ml", "position": 0},
             "locale": "en-US",
             "entitlements": [],
             "authorizing_integration_owners": {},
             "attachment_size_limit": 8_000_000,
         }
         if guild:
-            payload["guild_id"] = str(GUILD_ID)
+            payload["guild_id"] = str(guild_id)
             payload["guild_locale"] = "en-US"
             payload["app_permissions"] = str(EVERYONE.value)
             payload["member"] = {
@@ -187,6 +205,8 @@ class DiscordWorld:
         permissions: discord.Permissions,
         focused: str | None = None,
         guild: bool = True,
+        guild_id: int = GUILD_ID,
+        channel_id: int = CHANNEL_ID,
     ) -> dict[str, Any]:
         names = path.split()
         command = self.bot.tree.get_command(names[0])
@@ -212,7 +232,7 @@ class DiscordWorld:
                     "type": 0,
                     "name": getattr(channel, "name", "gone"),
                     "permissions": str(EVERYONE.value),
-                    "guild_id": str(GUILD_ID),
+                    "guild_id": str(guild_id),
                 }
             elif kind == discord.AppCommandOptionType.user.value:
                 option["value"] = str(value)
@@ -229,7 +249,15 @@ class DiscordWorld:
         data["id"] = str(next_id())
         if resolved:
             data["resolved"] = resolved
-        payload = self._base(4 if focused else 2, user_id, name, permissions, guild=guild)
+        payload = self._base(
+            4 if focused else 2,
+            user_id,
+            name,
+            permissions,
+            guild=guild,
+            guild_id=guild_id,
+            channel_id=channel_id,
+        )
         payload["data"] = data
         return payload
 
@@ -241,8 +269,12 @@ class DiscordWorld:
         user_id: int,
         name: str,
         guild: bool = True,
+        guild_id: int = GUILD_ID,
+        channel_id: int = CHANNEL_ID,
     ) -> dict[str, Any]:
-        payload = self._base(3, user_id, name, EVERYONE, guild=guild)
+        payload = self._base(
+            3, user_id, name, EVERYONE, guild=guild, guild_id=guild_id, channel_id=channel_id
+        )
         payload["message"] = message
         payload["data"] = {"custom_id": custom_id, "component_type": 2}
         return payload
@@ -269,10 +301,19 @@ class DiscordWorld:
         display: str = "Alice",
         permissions: discord.Permissions = EVERYONE,
         guild: bool = True,
+        guild_id: int = GUILD_ID,
+        channel_id: int = CHANNEL_ID,
         **options: Any,
     ) -> list[dict[str, Any]]:
         payload = self.command_payload(
-            path, options, user_id=user_id, name=display, permissions=permissions, guild=guild
+            path,
+            options,
+            user_id=user_id,
+            name=display,
+            permissions=permissions,
+            guild=guild,
+            guild_id=guild_id,
+            channel_id=channel_id,
         )
         return await self.send(payload)
 

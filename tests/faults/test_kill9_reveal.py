@@ -96,6 +96,10 @@ def counted_once(db: Path, round_id: int) -> None:
             "SELECT channel_id, period, points, COUNT(*) FROM scores "
             "GROUP BY channel_id, period, points"
         ).fetchall()
+        graded = conn.execute(
+            "SELECT COUNT(*), COUNT(DISTINCT user_id), MAX(c.reps) FROM review_log "
+            "JOIN cards c USING (user_id, question_id)"
+        ).fetchone()
     # Week, month and all time, for the channel and for the space: six rows each.
     assert len(boards) == 6 * USERS
     for _, _, user_id, points, answered in boards:
@@ -104,6 +108,8 @@ def counted_once(db: Path, round_id: int) -> None:
         (u, 1, 1 if answers[u] else 0) for u in answers
     )
     assert sorted(levels) == sorted(regrouped)
+    # Each answer graded its card once: one log line and one repetition each.
+    assert graded == (USERS, USERS, 1)
 
 
 @pytest.mark.slow

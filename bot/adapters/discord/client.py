@@ -13,6 +13,7 @@ from bot.adapters.discord.cogs.drill import DrillCog
 from bot.adapters.discord.cogs.groups import GroupsCog
 from bot.adapters.discord.cogs.play import PlayCog
 from bot.adapters.discord.cogs.privacy import DeleteButton, PrivacyCog
+from bot.adapters.discord.cogs.remind import RemindCog
 from bot.adapters.discord.components import AnswerButton, DrillButton
 from bot.adapters.discord.ids import channel_ref, space_key
 from bot.adapters.discord.render import NO_MENTIONS
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-COGS = (DailyCog, PlayCog, GroupsCog, DrillCog, PrivacyCog)
+COGS = (DailyCog, PlayCog, GroupsCog, DrillCog, PrivacyCog, RemindCog)
 # The least the bot needs: read the channel, post, embed, and reply to its own posts.
 INVITE_PERMISSIONS = discord.Permissions(
     view_channel=True, send_messages=True, embed_links=True, read_message_history=True

@@ -96,9 +96,26 @@ class DiscordPlatform:
             await channel.send(embed=render.recap_embed(recap), allowed_mentions=render.NO_MENTIONS)
 
     async def send_private(self, user: UserRef, text: str) -> None:
+        """A direct message. Many people close their DMs to server members'
+        bots, or block the bot: Discord answers 403 (or 404 for a deleted
+        account), which is permanent for that person, so the caller can stop
+        trying. Anything else is transient."""
         try:
             target = await self.client.fetch_user(int(user.external_id))
             await target.send(clip(text, MESSAGE_CONTENT), allowed_mentions=render.NO_MENTIONS)
+        except (discord.Forbidden, discord.NotFound) as exc:
+            raise PostFailed(
+                f"Discord user {user.external_id} does not accept direct messages from the bot",
+                permanent=True,
+                code="dm_refused",
+            ) from exc
         except discord.HTTPException as exc:
-            # Many people close their DMs; that must not break anything.
-            log.info("could not DM user %s: %s", user.external_id, exc)
+            raise PostFailed(
+                f"Discord error {exc.status} while sending a direct message",
+                permanent=False,
+                code="rate_limited" if exc.status == 429 else "http_error",
+            ) from exc
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise PostFailed(
+                "could not reach Discord to send a direct message", permanent=False, code="network"
+            ) from exc

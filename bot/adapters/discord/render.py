@@ -30,7 +30,9 @@ from bot.core.models import (
     ScoreRow,
     StreakView,
 )
+from bot.core.progress import ReviewProgress
 from bot.core.questions import Question
+from bot.core.stats import NO_CHART_YET, PRIVATE_NOTE, mastery_lines
 from bot.core.timeutil import format_duration, format_weekdays
 
 QUESTION_COLOUR = discord.Colour.blurple()
@@ -184,17 +186,45 @@ def streak_embed(view: StreakView) -> discord.Embed:
     return fit(embed)
 
 
+CHART_FILE = "studybot-progress.png"
+
+
 def stats_embed(
-    view: StreakView, boards: Sequence[Leaderboard], drills: DrillTotals
+    view: StreakView,
+    boards: Sequence[Leaderboard],
+    drills: DrillTotals | None,
+    progress: ReviewProgress | None = None,
+    *,
+    chart: bool = False,
 ) -> discord.Embed:
+    """Stats as the caller may see them: ``drills`` and ``progress`` are None
+    in someone else's stats (private practice); ``chart`` shows the attached
+    progress chart inside the embed."""
     embed = streak_embed(view)
     embed.title = f"Stats — {safe(view.user_name)}"
     for board in boards:
         row = board.caller
         value = f"{row.points} pts · rank {row.rank}" if row else "no points"
         embed.add_field(name=board.period.value.title(), value=value)
+    if drills is None:
+        embed.set_footer(text=PRIVATE_NOTE)
+        return fit(embed)
     accuracy = f"{drills.accuracy:.0%}" if drills.accuracy is not None else "—"
     embed.add_field(name="Drills", value=f"{drills.correct}/{drills.answered} correct ({accuracy})")
+    if progress is not None:
+        due = f"{progress.due_now} due now · {progress.cards} cards"
+        if progress.next_due is not None:
+            due += f"\nnext due {stamp(progress.next_due)}"
+        embed.add_field(name="Reviews", value=due)
+        lines = mastery_lines(progress)
+        if lines:
+            embed.add_field(
+                name="Mastery per topic", value=clip("\n".join(lines), FIELD_VALUE), inline=False
+            )
+    if chart:
+        embed.set_image(url=f"attachment://{CHART_FILE}")
+    else:
+        embed.set_footer(text=NO_CHART_YET)
     return fit(embed)
 
 
@@ -306,6 +336,10 @@ HELP_TEXT = {
     ),
     "Groups": "`/group create | join | leave | list | leaderboard` for study groups.",
     "Feedback": "`/report question reason` flags a wrong or unclear question.",
+    "Reminders": (
+        "`/remind on [time] [timezone]`: a direct message on days you have cards due, at most "
+        "one a day. `/remind off` stops it; `/remind status` shows it."
+    ),
     "Your data": "`/privacy about | export | delete`: what is stored, a JSON copy, erase it.",
 }
 

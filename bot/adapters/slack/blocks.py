@@ -60,7 +60,10 @@ from bot.core.models import (
     ScoreRow,
     StreakView,
 )
+from bot.core.progress import ReviewProgress
 from bot.core.questions import Question
+from bot.core.reminders import Reminder
+from bot.core.stats import NO_CHART_YET, PRIVATE_NOTE, mastery_lines
 from bot.core.timeutil import format_duration, format_weekdays
 
 Blocks = list[dict[str, Any]]
@@ -357,8 +360,15 @@ def streak_message(view: StreakView) -> dict[str, Any]:
 
 
 def stats_message(
-    view: StreakView, boards: Sequence[Leaderboard], drills: DrillTotals
+    view: StreakView,
+    boards: Sequence[Leaderboard],
+    drills: DrillTotals | None,
+    progress: ReviewProgress | None = None,
+    *,
+    chart_sent: bool = False,
 ) -> dict[str, Any]:
+    """Stats as the caller may see them: ``drills`` and ``progress`` are None
+    in someone else's stats (private practice)."""
     pairs = _streak_fields(view)
     for board in boards:
         row = board.caller
@@ -368,9 +378,25 @@ def stats_message(
                 f"{row.points} pts · rank {row.rank}" if row else "no points",
             )
         )
-    accuracy = f"{drills.accuracy:.0%}" if drills.accuracy is not None else "—"
-    pairs.append(("Drills", f"{drills.correct}/{drills.answered} correct ({accuracy})"))
+    if drills is not None:
+        accuracy = f"{drills.accuracy:.0%}" if drills.accuracy is not None else "—"
+        pairs.append(("Drills", f"{drills.correct}/{drills.answered} correct ({accuracy})"))
+    if progress is not None:
+        due = f"{progress.due_now} due now · {progress.cards} cards"
+        if progress.next_due is not None:
+            due += f"\nnext due {date(progress.next_due)}"
+        pairs.append(("Reviews", due))
     blocks: list[Block] = [header(f"Stats — {view.user_name}"), fields(pairs)]
+    if progress is not None:
+        lines = [escape(line) for line in mastery_lines(progress)]
+        if lines:
+            blocks.append(section("*Mastery per topic*\n" + "\n".join(lines)))
+    if drills is None:
+        blocks.append(context(PRIVATE_NOTE))
+    if chart_sent:
+        blocks.append(context("Your progress chart is in your messages with me."))
+    elif progress is not None:
+        blocks.append(context(NO_CHART_YET))
     return message(f"Stats of {escape(view.user_name)}", blocks)
 
 
@@ -476,6 +502,11 @@ HELP = (
     ),
     ("Feedback", "`/studybot report QUESTION-ID REASON` flags a wrong or unclear question."),
     (
+        "Reminders",
+        "`/studybot remind on [HH:MM] [time zone]` sends you a message on days you have cards "
+        "due, at most one a day; `remind off` stops it, `remind` shows it.",
+    ),
+    (
         "Your data",
         "`/studybot privacy` says what is stored about you; `privacy export` "
         "sends you a JSON copy; `privacy delete` erases it.",
@@ -503,6 +534,23 @@ def privacy_delete_message(user_id: str) -> dict[str, Any]:
     )
     return message(
         "Delete your studybot data?", [section(warning), ActionsBlock(elements=[confirm])]
+    )
+
+
+def reminder_message(
+    reminder: Reminder | None, next_at: datetime | None, default_zone: str
+) -> dict[str, Any]:
+    if reminder is None or not reminder.enabled:
+        return text_message(
+            "Your daily reminder is off. `/studybot remind on [HH:MM] [time zone]` turns it on "
+            f"(09:00 {escape(default_zone)} unless you say otherwise)."
+        )
+    line = f"Daily reminder *on* at {reminder.at:%H:%M} {escape(reminder.timezone)}"
+    if next_at is not None:
+        line += f"; next {date(next_at, reminder.timezone)}"
+    return text_message(
+        line + ".\nI message you only on days you have cards due for review, at most once a "
+        "day. `/studybot remind off` stops it."
     )
 
 

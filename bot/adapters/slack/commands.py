@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from bot import charts
 from bot.adapters import grammar
 from bot.adapters.slack import blocks
 from bot.adapters.slack.admin import AdminCheck
@@ -25,7 +26,7 @@ from bot.adapters.slack.ids import (
 from bot.adapters.slack.platform import SlackPlatform
 from bot.adapters.slack.text import date, escape, slash, unescape
 from bot.core.errors import NotFound, UserError
-from bot.core.models import ChannelRef, Period, Scope, SpaceKey, UserRef
+from bot.core.models import ChannelRef, SpaceKey, UserRef
 
 if TYPE_CHECKING:
     from bot.app import Services
@@ -49,6 +50,7 @@ SUBCOMMANDS = (
     "group",
     "report",
     "privacy",
+    "remind",
     "help",
 )
 
@@ -97,6 +99,7 @@ class CommandRouter:
             "group": self._group,
             "report": self._report,
             "privacy": self._privacy,
+            "remind": self._remind,
             "help": self._help,
         }
         handler = handlers.get(head)
@@ -248,10 +251,19 @@ class CommandRouter:
 
     async def _stats(self, call: Invocation, args: list[str]) -> Reply:
         who = self._someone(call, args, "usage: /stats [@user]")
-        boards = self.services.boards
-        view = await boards.streak(call.channel, who)
-        per_period = [await boards.leaderboard(call.channel, who, p, Scope.SPACE) for p in Period]
-        return blocks.stats_message(view, per_period, await self.services.drills.totals(who))
+        found = await self.services.stats.stats(call.channel, call.user, who)
+        if found.progress is None or not found.has_chart:
+            return blocks.stats_message(found.streak, found.boards, found.drills, found.progress)
+        png = await charts.render_progress_async(found.progress, title=found.chart_title)
+        await self.platform.send_file(
+            call.user_id,
+            png,
+            filename="studybot-progress.png",
+            comment="Your progress: accuracy and mastery per topic, and reviews per day.",
+        )
+        return blocks.stats_message(
+            found.streak, found.boards, found.drills, found.progress, chart_sent=True
+        )
 
     async def _topics(self, call: Invocation, args: list[str]) -> Reply:
         bank = self.services.bank
@@ -296,6 +308,26 @@ class CommandRouter:
         filed = await self.services.reports.report(call.channel, call.user, question_id, reason)
         return blocks.text_message(
             f"Thanks — report #{filed.id} on `{escape(filed.question_id)}` is filed."
+        )
+
+    async def _remind(self, call: Invocation, args: list[str]) -> Reply:
+        wanted = grammar.parse_remind(args)
+        reminders = self.services.reminders
+        if wanted.action == "off":
+            await reminders.disable(call.user)
+            return blocks.text_message(
+                "Daily reminder off. `/studybot remind on` turns it back on."
+            )
+        if wanted.action == "on":
+            saved = await reminders.enable(call.user, wanted.at, wanted.timezone)
+            return blocks.reminder_message(
+                saved, reminders.next_reminder(saved), self.services.settings.default_timezone
+            )
+        current = await reminders.get(call.user)
+        return blocks.reminder_message(
+            current,
+            reminders.next_reminder(current) if current is not None else None,
+            self.services.settings.default_timezone,
         )
 
     async def _privacy(self, call: Invocation, args: list[str]) -> Reply:

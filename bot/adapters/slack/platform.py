@@ -21,7 +21,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.slack import blocks
-from bot.adapters.slack.text import MESSAGE_TEXT, clip, escape
+from bot.adapters.slack.text import MESSAGE_TEXT, clip, escape, slash
 from bot.core.errors import UserError
 from bot.core.models import ChannelRef, Recap, RevealSummary, Round, UserRef
 from bot.core.ports import PostFailed
@@ -39,6 +39,20 @@ PERMANENT = {
     "restricted_action": "a workspace setting stops the bot from posting there",
     "team_access_not_granted": "the workspace has not granted the app access",
 }
+
+
+DM_REFUSED = frozenset(
+    {
+        "channel_not_found",
+        "user_not_found",
+        "user_not_visible",
+        "user_disabled",
+        "cannot_dm_bot",
+        "is_archived",
+        "restricted_action",
+    }
+)
+"""Errors to a direct message that say this person cannot be reached."""
 
 
 def error_code(error: SlackApiError) -> str:
@@ -155,22 +169,42 @@ class SlackPlatform:
         )
 
     async def send_private(self, user: UserRef, text: str) -> None:
-        # Posting to a user id lands in the app's Messages tab with that user.
+        """A message in the app's Messages tab with ``user`` (posting to a user
+        id lands there). Refusals about that person (gone, deactivated, not
+        reachable by the app) are permanent; the app's own problems (a revoked
+        token, a missing scope) are not, since they are fixed for everyone at
+        once and say nothing about whether this person wants messages."""
         try:
             await self.client.chat_postMessage(
-                channel=user.external_id, text=clip(escape(text), MESSAGE_TEXT)
+                channel=user.external_id, text=clip(escape(slash(text)), MESSAGE_TEXT)
             )
-        except (SlackApiError, aiohttp.ClientError, TimeoutError) as exc:
-            log.info("could not message Slack user %s: %s", user.external_id, exc)
+        except SlackApiError as exc:
+            code = error_code(exc)
+            permanent = code in DM_REFUSED
+            raise PostFailed(
+                f"could not message Slack user {user.external_id} ({code})",
+                permanent=permanent,
+                code="dm_refused" if permanent else classify(exc).code,
+            ) from exc
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise PostFailed(
+                "could not reach Slack to send a direct message", permanent=False, code="network"
+            ) from exc
 
-    async def send_file(self, user_id: str, content: str, *, filename: str, comment: str) -> None:
-        """A file in the app's direct messages with ``user_id``."""
+    async def send_file(
+        self, user_id: str, content: str | bytes, *, filename: str, comment: str
+    ) -> None:
+        """A file in the app's direct messages with ``user_id``: text (a JSON
+        export) or bytes (a chart)."""
+        body: dict[str, Any] = (
+            {"file": content} if isinstance(content, bytes) else {"content": content}
+        )
         try:
             opened = await self.client.conversations_open(users=user_id)
             dm = str((opened.get("channel") or {}).get("id") or "")
             await self.client.files_upload_v2(
                 channel=dm,
-                content=content,
+                **body,
                 filename=filename,
                 title=filename,
                 initial_comment=comment,

@@ -81,7 +81,9 @@ def date(instant: datetime, tz_name: str = "UTC") -> str:
     return f"<!date^{int(instant.timestamp())}^{{date_short_pretty}} at {{time}}|{fallback}>"
 
 
-_COMMAND_WORDS = r"daily|drill|group|leaderboard|report|streak|stats|topics|help|privacy"
+_COMMAND_WORDS = (
+    r"daily|drill|group|leaderboard|report|streak|stats|topics|help|privacy|remind|review"
+)
 _COMMAND = re.compile(rf"(?<![\w/])/({_COMMAND_WORDS})\b")
 
 

@@ -8,18 +8,22 @@ means a clean exit.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import tempfile
 from collections.abc import AsyncIterable, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot import charts
 from bot.adapters import grammar
 from bot.adapters.terminal import render
 from bot.adapters.terminal.platform import PLATFORM
 from bot.app import Services
-from bot.core.errors import UserError
-from bot.core.models import ChannelRef, DrillSession, Period, Scope, UserRef
+from bot.core.errors import NotFound, UserError
+from bot.core.models import ChannelRef, DrillSession, UserRef
 from bot.core.questions import LETTERS
+from bot.core.reviews import ReviewExpired, ReviewSession, ReviewStep
 
 log = logging.getLogger(__name__)
 
@@ -31,14 +35,22 @@ Commands (everyone at the terminal is an admin):
   /daily now             post a question now            /daily reveal   end the open round now
   /daily recap on|off    weekly recap                   /daily reports  open question reports
   a, b, c, d, e          answer the open question (or the current drill question)
-  /drill [TOPIC] [easy|medium|hard] [COUNT]   private practice with instant feedback
+  /drill [TOPIC] [easy|medium|hard] [COUNT]   private practice with instant feedback;
+                         with no topic: your due cards first, then your weakest topics
   /drill stop            leave the drill; letters answer the channel's question again
+  /review [COUNT]        spaced repetition: due cards first, then new questions from your
+                         weakest topics; a-e answers, flashcards: show (or Enter) turns one
+                         over, then again|hard|good|easy (or 1-4) grades it
+  /review stop           leave the review; it is saved card by card
   /leaderboard [week|month|all] [server|channel|group|groups] [GROUP]
-  /streak [NAME]         streak and accuracy            /stats [NAME]   points and streak
+  /streak [NAME]         streak and accuracy            /stats [NAME]   points and streak;
+                         your own: reviews due, mastery per topic and a chart (a PNG file)
   /topics                topics in the question bank
   /group create|join|leave NAME, /group list, /group mine, /group leaderboard [PERIOD]
   /report QUESTION-ID REASON   flag a wrong or unclear question
   /privacy [export|delete]     what studybot stores about you; a JSON copy; erase it
+  /remind on [HH:MM] [TIMEZONE]   a private daily message on days you have cards due
+                         (default 09:00 in the bot's zone); /remind off stops it
   /as NAME               act as another user            /whoami
   /help                  this text                      /quit           leave (or end of input)"""
 
@@ -53,8 +65,11 @@ class Console:
     space: str = "terminal"
     channel_name: str = "console"
     drill: DrillSession | None = None
+    review: ReviewSession | None = None
     export_dir: Path = field(default_factory=Path.cwd)
     """Where ``/privacy export`` writes its file."""
+    chart_dir: Path = field(default_factory=lambda: Path(tempfile.gettempdir()))
+    """Where ``/stats`` writes its chart (a PNG replaced on every /stats)."""
 
     @property
     def channel(self) -> ChannelRef:
@@ -67,7 +82,7 @@ class Console:
     async def run(self, lines: AsyncIterable[str], *, echo: bool = False) -> None:
         async for raw in lines:
             line = raw.strip()
-            if not line:
+            if not line and not self.awaiting_show:
                 continue
             if echo:
                 self.write(f"[{self.user_name}] > {line}")
@@ -81,6 +96,8 @@ class Console:
         except UserError as exc:
             self.write(str(exc))
             return True
+        if not words and self.awaiting_show:
+            words = ["show"]  # Enter turns the flashcard over
         if not words:
             return True
         head = words[0].lower()
@@ -97,7 +114,25 @@ class Console:
             self.write(reply)
         return True
 
+    @property
+    def awaiting_show(self) -> bool:
+        """A flashcard is on screen with its answer still hidden."""
+        session = self.review
+        item = session.current if session is not None else None
+        return session is not None and item is not None and item.flashcard and not session.revealed
+
     async def _dispatch(self, head: str, args: list[str], line: str) -> str | None:
+        if self.review is not None and not args:
+            try:
+                if head in grammar.REVIEW_SHOW_WORDS:
+                    return await self._review_show()
+                if head in grammar.REVIEW_GRADE_WORDS:
+                    return await self._review_grade(head)
+                if len(head) == 1 and head in LETTERS:
+                    return await self._review_answer(head)
+            except (ReviewExpired, NotFound):
+                self.review = None  # letters answer the channel's question again
+                raise
         if len(head) == 1 and head in LETTERS:
             if self.drill is not None:
                 return await self._drill_answer(head)
@@ -105,6 +140,7 @@ class Console:
         handlers: dict[str, Handler] = {
             "/help": self._help,
             "/drill": self._drill,
+            "/review": self._review,
             "/daily": self._daily,
             "/leaderboard": self._leaderboard,
             "/streak": self._streak,
@@ -113,6 +149,7 @@ class Console:
             "/group": self._group,
             "/report": self._report,
             "/privacy": self._privacy,
+            "/remind": self._remind,
             "/as": self._as,
             "/whoami": self._whoami,
         }
@@ -141,6 +178,7 @@ class Console:
             count=wanted.count,
         )
         self.drill = session
+        self.review = None
         return render.drill_question(session)
 
     async def _drill_answer(self, letter: str) -> str:
@@ -151,6 +189,49 @@ class Console:
         session = feedback.session
         self.drill = None if session.finished else session
         return render.drill_feedback(feedback)
+
+    @property
+    def _zone(self) -> str:
+        return self.services.settings.default_timezone
+
+    async def _review(self, args: list[str]) -> str:
+        wanted = grammar.parse_review(args)
+        if wanted.stop:
+            if self.review is None:
+                return "you are not in a review"
+            self.review = None
+            return "review stopped; every grade you gave is saved"
+        start = await self.services.reviews.start(self.user, self.channel.space_key, wanted.count)
+        self.review = start.session
+        if start.session is not None:
+            self.drill = None
+        return render.review_start(start, self._zone)
+
+    async def _review_show(self) -> str:
+        assert self.review is not None
+        shown = await self.services.reviews.show_answer(
+            self.review.id, self.user, self.review.position
+        )
+        self.review = shown.session
+        return render.flashcard_answer(shown)
+
+    async def _review_grade(self, word: str) -> str:
+        assert self.review is not None
+        step = await self.services.reviews.grade(
+            self.review.id, self.user, self.review.position, word
+        )
+        return self._review_moved(step)
+
+    async def _review_answer(self, letter: str) -> str:
+        assert self.review is not None
+        step = await self.services.reviews.answer(
+            self.review.id, self.user, self.review.position, letter
+        )
+        return self._review_moved(step)
+
+    def _review_moved(self, step: ReviewStep) -> str:
+        self.review = None if step.session.finished else step.session
+        return render.review_step(step, self._zone)
 
     async def _answer(self, letter: str) -> str:
         round_ = await self.services.rounds.open_round(self.channel)
@@ -221,19 +302,15 @@ class Console:
         return render.streak(await self.services.boards.streak(self.channel, self._someone(args)))
 
     async def _stats(self, args: list[str]) -> str:
-        who = self._someone(args)
-        boards = self.services.boards
-        lines = [render.streak(await boards.streak(self.channel, who))]
-        for period in Period:
-            board = await boards.leaderboard(self.channel, who, period, Scope.SPACE)
-            row = board.caller
-            lines.append(
-                f"  {period.value:<5}: "
-                + (f"{row.points} pts, rank {row.rank}" if row else "no points")
-            )
-        drills = await self.services.drills.totals(who)
-        lines.append(f"  drills: {drills.correct}/{drills.answered} correct")
-        return "\n".join(lines)
+        found = await self.services.stats.stats(self.channel, self.user, self._someone(args))
+        text = render.stats(found, self._zone)
+        if found.progress is None or not found.has_chart:
+            return text
+        png = await charts.render_progress_async(found.progress, title=found.chart_title)
+        self.chart_dir.mkdir(parents=True, exist_ok=True)
+        target = self.chart_dir / f"studybot-stats-{found.subject.external_id}.png"
+        await asyncio.to_thread(target.write_bytes, png)
+        return f"{text}\n  chart: {target}"
 
     async def _topics(self, args: list[str]) -> str:
         bank = self.services.bank
@@ -282,13 +359,27 @@ class Console:
         if action == "delete":
             if args[1:] != ["confirm"]:
                 return (
-                    "this erases your answers, scores, streaks, drills, groups and reports for "
-                    "good; type /privacy delete confirm to go ahead"
+                    "this erases your answers, scores, streaks, drills, review cards, groups and "
+                    "reports for good; type /privacy delete confirm to go ahead"
                 )
             erased = await privacy.delete(self.user)
             self.drill = None
+            self.review = None
             return f"erased: {erased.summary()}"
         return "usage: /privacy [export|delete]"
+
+    async def _remind(self, args: list[str]) -> str:
+        wanted = grammar.parse_remind(args)
+        reminders = self.services.reminders
+        if wanted.action == "off":
+            await reminders.disable(self.user)
+            return "daily reminder off; /remind on turns it back on"
+        if wanted.action == "on":
+            saved = await reminders.enable(self.user, wanted.at, wanted.timezone)
+            return render.reminder(saved, reminders.next_reminder(saved), self._zone)
+        current = await reminders.get(self.user)
+        next_at = reminders.next_reminder(current) if current else None
+        return render.reminder(current, next_at, self._zone)
 
     async def _as(self, args: list[str]) -> str:
         name = " ".join(args).strip()
@@ -299,6 +390,7 @@ class Console:
             return "usage: /as NAME (1-32 letters, digits, spaces, - or _)"
         self.user_name = name
         self.drill = None  # a drill belongs to the one who started it
+        self.review = None
         return f"you are now {name}"
 
     async def _whoami(self, args: list[str]) -> str:

@@ -18,6 +18,16 @@ from bot.core.models import (
     ScoreRow,
     StreakView,
 )
+from bot.core.reminders import Reminder
+from bot.core.reviews import (
+    FlashcardAnswer,
+    QueueStatus,
+    ReviewSession,
+    ReviewStart,
+    ReviewStep,
+    wait_text,
+)
+from bot.core.stats import NO_CHART_YET, PRIVATE_NOTE, UserStats, mastery_lines
 from bot.core.timeutil import format_duration, format_weekdays, zone
 
 
@@ -165,4 +175,136 @@ def drill_feedback(feedback: DrillFeedback) -> str:
         lines.append(f"Drill finished: {session.correct} of {session.total} right.")
     else:
         lines += ["", drill_question(session)]
+    return "\n".join(lines)
+
+
+def _queue_line(status: QueueStatus, tz_name: str) -> str:
+    due = f"{status.due_now} card{'' if status.due_now == 1 else 's'} due now"
+    if status.next_due is None:
+        return f"{due}; none scheduled after that"
+    return f"{due}; the next is due {when(status.next_due, tz_name)}"
+
+
+def review_start(start: ReviewStart, tz_name: str) -> str:
+    if start.session is None:
+        return (
+            "Nothing to review: no card is due and every question already has one. "
+            + _queue_line(start.status, tz_name)
+        )
+    session = start.session
+    fresh = session.total - start.due_in_session
+    lines = [
+        f"Review of {session.total}: {start.due_in_session} due, {fresh} new. "
+        + _queue_line(start.status, tz_name),
+        "",
+        review_item(session),
+    ]
+    return "\n".join(lines)
+
+
+def review_item(session: ReviewSession) -> str:
+    item = session.current
+    assert item is not None
+    q = item.question
+    origin = "due card" if item.due is not None else "new"
+    if item.flashcard:
+        return "\n".join(
+            [
+                f"── Review {session.position + 1}/{session.total} · flashcard · {q.topic} · "
+                f"{q.difficulty.value} · {origin} ──",
+                q.prompt,
+                "Think of your answer, then type show (or press Enter) to see the model answer; "
+                "/review stop leaves",
+            ]
+        )
+    return "\n".join(
+        [
+            f"── Review {session.position + 1}/{session.total} · {q.topic} · "
+            f"{q.difficulty.value} · {origin} ──",
+            q.prompt,
+            *(f"  {letter}) {text}" for letter, text in zip(q.letters(), q.choices, strict=True)),
+            f"Answer with {'/'.join(q.letters())}; /review stop leaves",
+        ]
+    )
+
+
+def flashcard_answer(shown: FlashcardAnswer) -> str:
+    lines = [f"Model answer: {shown.model_answer}"]
+    if shown.question.explanation:
+        lines.append(shown.question.explanation)
+    lines.append("How well did you know it? again, hard, good or easy (or 1-4)")
+    return "\n".join(lines)
+
+
+def review_step(step: ReviewStep, tz_name: str) -> str:
+    q = step.question
+    session = step.session
+    back = wait_text(session.active_at, step.next_due)
+    lines: list[str] = []
+    if step.flashcard:
+        lines.append(f"Graded {step.grade.label}; this card comes back {back}.")
+    else:
+        verdict = "Correct!" if step.correct else f"Not quite (you chose {step.chosen})."
+        lines += [
+            f"{verdict} The answer is {q.answer}) {q.correct_text}",
+            q.explanation,
+            f"Counted as {step.grade.label}; this card comes back {back}.",
+        ]
+    if session.finished:
+        lines.append(review_summary(session))
+        if step.status is not None:
+            lines.append(_queue_line(step.status, tz_name))
+    else:
+        lines += ["", review_item(session)]
+    return "\n".join(lines)
+
+
+def review_summary(session: ReviewSession) -> str:
+    text = f"Review finished: {session.total} card{'' if session.total == 1 else 's'}"
+    if session.choice_items:
+        text += f", {session.correct} of {session.choice_items} multiple-choice right"
+    flashcards = session.total - session.choice_items
+    if flashcards:
+        graded = ", ".join(f"{grade.label} {n}" for grade, n in session.flashcard_grades().items())
+        text += f"; flashcards: {graded}"
+    return text + "."
+
+
+def reminder(r: Reminder | None, next_at: datetime | None, default_zone: str) -> str:
+    if r is None or not r.enabled:
+        return (
+            "your daily reminder is off; /remind on [HH:MM] [TIMEZONE] turns it on "
+            f"(09:00 {default_zone} unless you say otherwise)"
+        )
+    text = f"daily reminder on: {r.at:%H:%M} {r.timezone}"
+    if next_at is not None:
+        text += f" (next: {when(next_at, r.timezone)})"
+    return (
+        text + ". A private message comes only on days with cards due, at most one a day; "
+        "/remind off stops it."
+    )
+
+
+def stats(found: UserStats, tz_name: str) -> str:
+    lines = [streak(found.streak)]
+    for board in found.boards:
+        row = board.caller
+        lines.append(
+            f"  {board.period.value:<5}: "
+            + (f"{row.points} pts, rank {row.rank}" if row else "no points")
+        )
+    if not found.own:
+        lines.append(f"  ({PRIVATE_NOTE})")
+        return "\n".join(lines)
+    if found.drills is not None:
+        lines.append(f"  drills: {found.drills.correct}/{found.drills.answered} correct")
+    progress = found.progress
+    if progress is not None:
+        due = f"  reviews: {progress.due_now} card{'' if progress.due_now == 1 else 's'} due now"
+        if progress.next_due is not None:
+            due += f", next {when(progress.next_due, tz_name)}"
+        lines.append(due + f" ({progress.cards} cards in all)")
+        lines += [f"    {line}" for line in mastery_lines(progress)]
+        if not found.has_chart:
+            lines.append(f"  {NO_CHART_YET}")
     return "\n".join(lines)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import io
+
 import discord
 from discord import app_commands
 
+from bot import charts
 from bot.adapters.discord import render
 from bot.adapters.discord.autocomplete import matching
 from bot.adapters.discord.cogs.base import ServiceCog
@@ -68,19 +71,28 @@ class PlayCog(ServiceCog):
         view = await self.services.boards.streak(self.here(interaction), who)
         await reply(interaction, embed=render.streak_embed(view))
 
-    @app_commands.command(name="stats", description="Points, ranks, streak and drill accuracy")
-    @app_commands.describe(user="Whose stats (default: yours)")
+    @app_commands.command(
+        name="stats", description="Points, ranks and streak; yours add reviews, mastery and a chart"
+    )
+    @app_commands.describe(user="Whose stats (default: yours; others' show only public numbers)")
     @app_commands.guild_only()
     async def stats(
         self, interaction: discord.Interaction, user: discord.User | None = None
     ) -> None:
-        who = user_ref(user or interaction.user)
-        here = self.here(interaction)
-        boards = self.services.boards
-        view = await boards.streak(here, who)
-        per_period = [await boards.leaderboard(here, who, p, Scope.SPACE) for p in Period]
-        drills = await self.services.drills.totals(who)
-        await reply(interaction, embed=render.stats_embed(view, per_period, drills))
+        found = await self.services.stats.stats(
+            self.here(interaction), user_ref(interaction.user), user_ref(user) if user else None
+        )
+        if found.progress is None or not found.has_chart:
+            embed = render.stats_embed(found.streak, found.boards, found.drills, found.progress)
+            await reply(interaction, embed=embed)
+            return
+        # Drawing the chart can take longer than Discord's 3 seconds on a cold start.
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        png = await charts.render_progress_async(found.progress, title=found.chart_title)
+        embed = render.stats_embed(
+            found.streak, found.boards, found.drills, found.progress, chart=True
+        )
+        await reply(interaction, embed=embed, file=discord.File(io.BytesIO(png), render.CHART_FILE))
 
     @app_commands.command(name="topics", description="Topics in the question bank")
     async def topics(self, interaction: discord.Interaction) -> None:
