@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 
+from bot.core import counts
 from bot.core.errors import Forbidden, NotFound, UserError
 from bot.core.models import DrillFeedback, DrillSession, DrillTotals, SpaceKey, UserRef
 from bot.core.ports import Clock, QuestionSource, Store
@@ -23,15 +24,9 @@ ALREADY_ANSWERED = "you already answered that question; carry on with the curren
 
 
 def parse_count(value: int | str | None) -> int:
-    if value is None or value == "":
-        return DEFAULT_COUNT
-    try:
-        count = int(value)
-    except (TypeError, ValueError):
-        raise UserError(f"'{value}' is not a number; ask for 1 to {MAX_COUNT} questions") from None
-    if not 1 <= count <= MAX_COUNT:
-        raise UserError(f"a drill has 1 to {MAX_COUNT} questions; you asked for {count}")
-    return count
+    return counts.parse_count(
+        value, default=DEFAULT_COUNT, most=MAX_COUNT, noun="questions", session="a drill"
+    )
 
 
 class DrillService:

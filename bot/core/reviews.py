@@ -40,6 +40,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Protocol
 
+from bot.core import counts
 from bot.core.errors import Forbidden, NotFound, UserError
 from bot.core.models import SpaceKey, UserRef
 from bot.core.ports import Clock, QuestionSource, Store
@@ -364,15 +365,9 @@ def wait_text(now: datetime, then: datetime) -> str:
 
 
 def parse_count(value: int | str | None) -> int:
-    if value is None or value == "":
-        return DEFAULT_COUNT
-    try:
-        count = int(value)
-    except (TypeError, ValueError):
-        raise UserError(f"'{value}' is not a number; ask for 1 to {MAX_COUNT} cards") from None
-    if not 1 <= count <= MAX_COUNT:
-        raise UserError(f"a review has 1 to {MAX_COUNT} cards; you asked for {count}")
-    return count
+    return counts.parse_count(
+        value, default=DEFAULT_COUNT, most=MAX_COUNT, noun="cards", session="a review"
+    )
 
 
 def _interleave_kinds(questions: Sequence[Question]) -> list[Question]:
