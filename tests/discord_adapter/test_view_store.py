@@ -47,7 +47,8 @@ async def test_daily_posts_leave_nothing_in_the_view_store(world: DiscordWorld) 
     questions = [b for b in world.fake.sent() if b["embeds"][0]["title"].startswith("Daily")]
     assert len(questions) == DAYS
     assert len(world.fake.edits()) == DAYS  # every round's buttons were closed by an edit
-    assert held(world) == before == {"views": 0, "message_views": 0, "dynamic_patterns": 3}
+    # One pattern per DynamicItem class: answer, drill, privacy delete, review.
+    assert held(world) == before == {"views": 0, "message_views": 0, "dynamic_patterns": 4}
 
 
 async def test_the_probe_sees_a_view_that_is_kept_per_message(world: DiscordWorld) -> None:

@@ -14,7 +14,8 @@ from bot.adapters.discord.cogs.groups import GroupsCog
 from bot.adapters.discord.cogs.play import PlayCog
 from bot.adapters.discord.cogs.privacy import DeleteButton, PrivacyCog
 from bot.adapters.discord.cogs.remind import RemindCog
-from bot.adapters.discord.components import AnswerButton, DrillButton
+from bot.adapters.discord.cogs.review import ReviewCog
+from bot.adapters.discord.components import AnswerButton, DrillButton, ReviewButton
 from bot.adapters.discord.ids import channel_ref, space_key
 from bot.adapters.discord.render import NO_MENTIONS
 from bot.adapters.discord.replies import StudyTree
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-COGS = (DailyCog, PlayCog, GroupsCog, DrillCog, PrivacyCog, RemindCog)
+COGS = (DailyCog, PlayCog, GroupsCog, DrillCog, PrivacyCog, RemindCog, ReviewCog)
 # The least the bot needs: read the channel, post, embed, and reply to its own posts.
 INVITE_PERMISSIONS = discord.Permissions(
     view_channel=True, send_messages=True, embed_links=True, read_message_history=True
@@ -54,7 +55,7 @@ class StudyBot(commands.Bot):
         self.dev_guild = dev_guild
 
     async def setup_hook(self) -> None:
-        self.add_dynamic_items(AnswerButton, DrillButton, DeleteButton)
+        self.add_dynamic_items(AnswerButton, DrillButton, DeleteButton, ReviewButton)
         for cog in COGS:
             try:
                 await self.add_cog(cog(self.services))

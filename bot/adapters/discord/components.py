@@ -16,12 +16,14 @@ from bot.adapters.discord import render
 from bot.adapters.discord.ids import user_ref
 from bot.adapters.discord.replies import in_time, reply, report_failure
 from bot.core.models import DrillSession, Round
+from bot.core.reviews import Grade, ReviewExpired, ReviewSession, ReviewStep
 
 if TYPE_CHECKING:
     from bot.app import Services
 
 ANSWER_ID = "studybot:answer:{round_id}:{letter}"
 DRILL_ID = "studybot:drill:{session_id}:{position}:{letter}"
+REVIEW_ID = "studybot:review:{session_id}:{position}:{action}"
 
 
 def services_of(interaction: discord.Interaction) -> Services:
@@ -138,4 +140,103 @@ def drill_view(session: DrillSession) -> discord.ui.View:
     view = discord.ui.View(timeout=None)
     for letter in question.letters():
         view.add_item(DrillButton(session.id, session.position, letter))
+    return view
+
+
+SHOW = "show"
+GRADE_STYLES = {
+    Grade.AGAIN: discord.ButtonStyle.danger,
+    Grade.HARD: discord.ButtonStyle.secondary,
+    Grade.GOOD: discord.ButtonStyle.success,
+    Grade.EASY: discord.ButtonStyle.primary,
+}
+
+
+def grade_action(grade: Grade) -> str:
+    return f"grade:{grade.value}"
+
+
+class ReviewButton(
+    Guarded,
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"studybot:review:(?P<session>[0-9]{1,18}):(?P<position>[0-9]{1,3}):"
+    r"(?P<action>[a-e]|show|grade:[1-4])",
+):
+    """One button of a review card: a letter of a choice item, "Show answer"
+    of a flashcard, or one of its four grades. The position in the custom_id
+    is the card the user saw, so a click on a card already done is refused
+    by the service (a double click counts once)."""
+
+    def __init__(self, session_id: int, position: int, action: str) -> None:
+        self.session_id = session_id
+        self.position = position
+        self.action = action
+        if action == SHOW:
+            label, style = "Show answer", discord.ButtonStyle.primary
+        elif action.startswith("grade:"):
+            grade = Grade(int(action.removeprefix("grade:")))
+            label, style = grade.label.title(), GRADE_STYLES[grade]
+        else:
+            label, style = action.upper(), discord.ButtonStyle.secondary
+        super().__init__(
+            discord.ui.Button(
+                label=label,
+                style=style,
+                custom_id=REVIEW_ID.format(session_id=session_id, position=position, action=action),
+            )
+        )
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction,
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
+        /,
+    ) -> ReviewButton:
+        return cls(int(match["session"]), int(match["position"]), match["action"])
+
+    async def _answer(self, interaction: discord.Interaction) -> None:
+        reviews = services_of(interaction).reviews
+        user = user_ref(interaction.user)
+        step: ReviewStep
+        try:
+            if self.action == SHOW:
+                shown = await reviews.show_answer(self.session_id, user, self.position)
+                await interaction.response.edit_message(
+                    embeds=[render.review_item_embed(shown.session)],
+                    view=review_view(shown.session),
+                )
+                return
+            if self.action.startswith("grade:"):
+                grade = Grade(int(self.action.removeprefix("grade:")))
+                step = await reviews.grade(self.session_id, user, self.position, grade)
+            else:
+                step = await reviews.answer(self.session_id, user, self.position, self.action)
+        except ReviewExpired as expired:
+            # Nothing on this message can be pressed any more: say so on it
+            # and take its buttons away (every grade given so far is saved).
+            await interaction.response.edit_message(
+                content=f"⌛ {render.safe(str(expired))}", view=None
+            )
+            return
+        await interaction.response.edit_message(
+            embeds=render.review_step_embeds(step), view=review_view(step.session)
+        )
+
+
+def review_view(session: ReviewSession) -> discord.ui.View | None:
+    """The buttons of the current card; ``None`` once the session is finished."""
+    item = session.current
+    if item is None:
+        return None
+    view = discord.ui.View(timeout=None)
+    if not item.flashcard:
+        actions = list(item.question.letters())
+    elif not session.revealed:
+        actions = [SHOW]
+    else:
+        actions = [grade_action(grade) for grade in Grade]
+    for action in actions:
+        view.add_item(ReviewButton(session.id, session.position, action))
     return view

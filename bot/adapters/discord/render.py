@@ -32,6 +32,7 @@ from bot.core.models import (
 )
 from bot.core.progress import ReviewProgress
 from bot.core.questions import Question
+from bot.core.reviews import QueueStatus, ReviewSession, ReviewStart, ReviewStep, wait_text
 from bot.core.stats import NO_CHART_YET, PRIVATE_NOTE, mastery_lines
 from bot.core.timeutil import format_duration, format_weekdays
 
@@ -310,6 +311,124 @@ def drill_summary_embed(session: DrillSession) -> discord.Embed:
     return fit(embed)
 
 
+# ---- reviews -------------------------------------------------------------------------------
+
+
+def _cards(count: int) -> str:
+    return f"{count} card{'' if count == 1 else 's'}"
+
+
+def queue_text(status: QueueStatus) -> str:
+    """How many cards are due now and when the next one is: every review
+    message that starts or ends a session says it."""
+    due = f"**{_cards(status.due_now)}** due now"
+    if status.next_due is None:
+        return f"{due}; none scheduled after that."
+    return f"{due}; the next is due {stamp(status.next_due)}."
+
+
+def review_start_embed(start: ReviewStart) -> discord.Embed:
+    """What the session holds, above its first card (or why there is none)."""
+    if start.session is None:
+        return fit(
+            discord.Embed(
+                title="Nothing to review",
+                description="No card is due and every question already has a card.\n"
+                + queue_text(start.status),
+                colour=INFO_COLOUR,
+            )
+        )
+    session = start.session
+    fresh = session.total - start.due_in_session
+    return fit(
+        discord.Embed(
+            title=f"Review of {_cards(session.total)}",
+            description=f"{start.due_in_session} due, {fresh} new. " + queue_text(start.status),
+            colour=INFO_COLOUR,
+        )
+    )
+
+
+def review_item_embed(session: ReviewSession) -> discord.Embed:
+    """The current card. A flashcard shows its prompt until the answer is
+    turned over (``session.revealed``), then the model answer as well, so a
+    redraw after a restart shows the same thing."""
+    item = session.current
+    assert item is not None
+    q = item.question
+    if not item.flashcard:
+        body = question_body(q)
+        hint = f"answer with {'/'.join(q.letters()).upper()}"
+    elif not session.revealed:
+        body = f"{q.prompt}\n\nThink of your answer, then press **Show answer**."
+        hint = "flashcard"
+    else:
+        body = f"{q.prompt}\n\n**Model answer**\n{q.answer}"
+        if q.explanation:
+            body += f"\n\n{q.explanation}"
+        hint = "flashcard · how well did you know it? Your grade sets when it comes back"
+    embed = discord.Embed(
+        title=f"Review — card {session.position + 1} of {session.total}",
+        description=clip(body, EMBED_DESCRIPTION),
+        colour=QUESTION_COLOUR,
+    )
+    origin = "due card" if item.due is not None else "new"
+    embed.set_footer(text=f"{q.topic} · {q.difficulty.value} · {origin} · {hint} · question {q.id}")
+    return fit(embed)
+
+
+def review_step_embed(step: ReviewStep) -> discord.Embed:
+    """The card just done: the verdict for a choice item, the grade for a flashcard."""
+    back = wait_text(step.session.active_at, step.next_due)
+    if step.flashcard:
+        return fit(
+            discord.Embed(
+                title=f"Graded {step.grade.label}",
+                description=f"This card comes back {back}.",
+                colour=INFO_COLOUR,
+            )
+        )
+    q = step.question
+    verdict = (
+        "✅ Correct" if step.correct else f"❌ Not quite — you chose {(step.chosen or '?').upper()}"
+    )
+    embed = discord.Embed(
+        title=verdict,
+        description=clip(f"**{q.answer.upper()} — {q.correct_text}**\n\n{q.explanation}", 4000),
+        colour=REVEAL_COLOUR if step.correct else WRONG_COLOUR,
+    )
+    embed.set_footer(text=f"Counted as {step.grade.label}; this card comes back {back}.")
+    return fit(embed)
+
+
+def review_summary_embed(session: ReviewSession, status: QueueStatus | None) -> discord.Embed:
+    lines = [f"You reviewed **{_cards(session.total)}**."]
+    if session.choice_items:
+        lines.append(f"Multiple choice: **{session.correct} of {session.choice_items}** right.")
+    grades = session.flashcard_grades()
+    if grades:
+        lines.append(
+            "Flashcards: " + ", ".join(f"{grade.label} {n}" for grade, n in grades.items()) + "."
+        )
+    if status is not None:
+        lines.append(queue_text(status))
+    lines.append("Start another with `/review`; `/stats` shows your progress.")
+    return fit(
+        discord.Embed(title="Review finished", description="\n".join(lines), colour=INFO_COLOUR)
+    )
+
+
+def review_step_embeds(step: ReviewStep) -> list[discord.Embed]:
+    """The message after a step: the verdict, then the next card or the summary."""
+    session = step.session
+    after = (
+        review_summary_embed(session, step.status)
+        if session.finished
+        else review_item_embed(session)
+    )
+    return [review_step_embed(step), after]
+
+
 def topics_embed(counts: Sequence[tuple[str, int]], total: int) -> discord.Embed:
     lines = [f"**{topic}** — {count}" for topic, count in counts]
     embed = discord.Embed(
@@ -328,6 +447,8 @@ HELP_TEXT = {
     ),
     "Practice": (
         "`/drill [topic] [difficulty] [count]` runs a private drill with instant feedback. "
+        "`/review [count]` brings back the cards you are due for, then new questions from your "
+        "weakest topics; flashcards: think, press Show answer, grade yourself. "
         "`/topics` lists what you can drill."
     ),
     "Scores": (

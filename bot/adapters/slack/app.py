@@ -29,6 +29,7 @@ from bot.adapters.slack.platform import SlackPlatform
 from bot.adapters.slack.text import escape, slash
 from bot.core.errors import UserError
 from bot.core.models import Period, Scope
+from bot.core.reviews import Grade, ReviewExpired
 
 if TYPE_CHECKING:
     from bot.app import Services
@@ -39,6 +40,10 @@ COMMAND = "/studybot"
 ANSWER = re.compile(r"^studybot:answer:(?P<round>[0-9]{1,18}):(?P<letter>[a-e])$")
 DRILL = re.compile(
     r"^studybot:drill:(?P<session>[0-9]{1,18}):(?P<position>[0-9]{1,3}):(?P<letter>[a-e])$"
+)
+REVIEW = re.compile(
+    r"^studybot:review:(?P<session>[0-9]{1,18}):(?P<position>[0-9]{1,3}):"
+    r"(?P<action>[a-e]|show|grade:[1-4])$"
 )
 HOME_DRILL = re.compile(r"^studybot:home-drill:(?P<difficulty>any|easy|medium|hard)$")
 PRIVACY_DELETE = re.compile(r"^studybot:privacy-delete:(?P<user>[UW][A-Z0-9]{2,20})$")
@@ -194,6 +199,33 @@ def build_app(
                 match["letter"],
             )
             return blocks.drill_step_message(feedback)
+
+        await reply_with(replies.to(body), step(), replace_original=True)
+
+    @app.action(REVIEW)
+    async def on_review(ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
+        await ack()
+        match = REVIEW.match(str(action.get("action_id", "")))
+        assert match is not None
+        user = body.get("user") or {}
+        who = user_ref(str(user.get("id", "")), _name(user))
+        session_id, position, what = int(match["session"]), int(match["position"]), match["action"]
+        reviews = services.reviews
+
+        async def step() -> dict[str, Any]:
+            try:
+                if what == "show":
+                    shown = await reviews.show_answer(session_id, who, position)
+                    return blocks.review_shown_message(shown)
+                if what.startswith("grade:"):
+                    grade = Grade(int(what.removeprefix("grade:")))
+                    done = await reviews.grade(session_id, who, position, grade)
+                else:
+                    done = await reviews.answer(session_id, who, position, what)
+            except ReviewExpired as expired:
+                # Its buttons can do nothing more: the notice replaces them.
+                return blocks.text_message("⌛ " + user_text(expired))
+            return blocks.review_step_message(done)
 
         await reply_with(replies.to(body), step(), replace_original=True)
 

@@ -63,6 +63,15 @@ from bot.core.models import (
 from bot.core.progress import ReviewProgress
 from bot.core.questions import Question
 from bot.core.reminders import Reminder
+from bot.core.reviews import (
+    FlashcardAnswer,
+    Grade,
+    QueueStatus,
+    ReviewSession,
+    ReviewStart,
+    ReviewStep,
+    wait_text,
+)
 from bot.core.stats import NO_CHART_YET, PRIVATE_NOTE, mastery_lines
 from bot.core.timeutil import format_duration, format_weekdays
 
@@ -72,6 +81,7 @@ ANSWER_ACTION = "studybot:answer:{round_id}:{letter}"
 DRILL_ACTION = "studybot:drill:{session_id}:{position}:{letter}"
 HOME_DRILL_ACTION = "studybot:home-drill:{difficulty}"
 PRIVACY_DELETE_ACTION = "studybot:privacy-delete:{user_id}"
+REVIEW_ACTION = "studybot:review:{session_id}:{position}:{action}"
 HOME_DIFFICULTIES = ("any", "easy", "medium", "hard")
 
 
@@ -304,6 +314,157 @@ def drill_step_message(feedback: DrillFeedback) -> dict[str, Any]:
     )
 
 
+# ---- reviews -------------------------------------------------------------
+
+
+def _cards(count: int) -> str:
+    return f"{count} card{'' if count == 1 else 's'}"
+
+
+def queue_text(status: QueueStatus) -> str:
+    """How many cards are due now and when the next one is."""
+    due = f"*{_cards(status.due_now)}* due now"
+    if status.next_due is None:
+        return f"{due}; none scheduled after that."
+    return f"{due}; the next is due {date(status.next_due)}."
+
+
+def _review_button(session: ReviewSession, action: str, label: str) -> ButtonElement:
+    return button(
+        label,
+        REVIEW_ACTION.format(session_id=session.id, position=session.position, action=action),
+        f"{session.id}:{session.position}:{action}",
+        primary=action in {"show", f"grade:{Grade.GOOD.value}"},
+    )
+
+
+def review_item_blocks(session: ReviewSession) -> list[Block]:
+    """The current card and its buttons: letters for a choice item; "Show
+    answer" for a flashcard, then (once ``session.revealed``) the model
+    answer and the four grades."""
+    item = session.current
+    assert item is not None
+    q = item.question
+    blocks: list[Block] = [header(f"Review — card {session.position + 1} of {session.total}")]
+    if not item.flashcard:
+        blocks += question_blocks(q)
+        buttons = [_review_button(session, x, x.upper()) for x in q.letters()]
+        kind = "multiple choice"
+    elif not session.revealed:
+        blocks += [
+            section(escape(q.prompt)),
+            context("Think of your answer, then press *Show answer*."),
+        ]
+        buttons = [_review_button(session, "show", "Show answer")]
+        kind = "flashcard"
+    else:
+        blocks += [section(escape(q.prompt)), section(f"*Model answer*\n{escape(q.answer)}")]
+        if q.explanation:
+            blocks.append(section(escape(q.explanation)))
+        blocks.append(context("How well did you know it? Your grade sets when it comes back."))
+        buttons = [
+            _review_button(session, f"grade:{grade.value}", grade.label.title()) for grade in Grade
+        ]
+        kind = "flashcard"
+    blocks.append(
+        ActionsBlock(
+            block_id=f"review:{session.id}:{session.position}:{int(session.revealed)}",
+            elements=buttons,
+        )
+    )
+    origin = "due card" if item.due is not None else "new"
+    blocks.append(
+        context(
+            f"{escape(q.topic)} · {q.difficulty.value} · {kind} · {origin} · "
+            f"question `{escape(q.id)}`"
+        )
+    )
+    return blocks
+
+
+def review_start_message(start: ReviewStart) -> dict[str, Any]:
+    if start.session is None:
+        return text_message(
+            "Nothing to review: no card is due and every question already has a card.\n"
+            + queue_text(start.status)
+        )
+    session = start.session
+    fresh = session.total - start.due_in_session
+    return message(
+        f"Review: card 1 of {session.total}",
+        [
+            section(
+                f"*Review of {_cards(session.total)}*: {start.due_in_session} due, {fresh} new. "
+                + queue_text(start.status)
+            ),
+            *review_item_blocks(session),
+        ],
+    )
+
+
+def review_shown_message(shown: FlashcardAnswer) -> dict[str, Any]:
+    session = shown.session
+    return message(
+        f"Review: the model answer to card {session.position + 1}", review_item_blocks(session)
+    )
+
+
+def review_summary_blocks(session: ReviewSession, status: QueueStatus | None) -> list[Block]:
+    lines = [f"You reviewed *{_cards(session.total)}*."]
+    if session.choice_items:
+        lines.append(f"Multiple choice: *{session.correct} of {session.choice_items}* right.")
+    grades = session.flashcard_grades()
+    if grades:
+        lines.append(
+            "Flashcards: " + ", ".join(f"{grade.label} {n}" for grade, n in grades.items()) + "."
+        )
+    if status is not None:
+        lines.append(queue_text(status))
+    lines.append("Start another with `/studybot review`; `/studybot stats` shows your progress.")
+    return [header("Review finished"), section("\n".join(lines))]
+
+
+def review_step_message(step: ReviewStep) -> dict[str, Any]:
+    """The card just done (the verdict, or the grade given), then the next
+    card or the summary, in place of the session's message."""
+    session = step.session
+    back = wait_text(session.active_at, step.next_due)
+    q = step.question
+    if step.flashcard:
+        done: list[Block] = [section(f"Graded *{step.grade.label}*; this card comes back {back}.")]
+        fallback = f"Graded {step.grade.label}"
+    else:
+        verdict = (
+            "✅ *Correct*"
+            if step.correct
+            else f"❌ *Not quite* — you chose {(step.chosen or '?').upper()}"
+        )
+        done = [
+            section(
+                f"{verdict}\n*{q.answer.upper()} — {escape(q.correct_text)}*\n\n"
+                f"{escape(q.explanation)}"
+            ),
+            context(f"Counted as {step.grade.label}; this card comes back {back}."),
+        ]
+        fallback = (
+            f"{'Correct' if step.correct else 'Not quite'}: the answer was {q.answer.upper()}"
+        )
+    after = (
+        review_summary_blocks(session, step.status)
+        if session.finished
+        else review_item_blocks(session)
+    )
+    return message(fallback, [*done, DividerBlock(), *after])
+
+
+def review_stop_message(idle_minutes: int) -> dict[str, Any]:
+    return text_message(
+        "There is nothing to stop: every card is saved as you go. Leave the review as it is "
+        f"and it expires after {idle_minutes} idle minutes; `/studybot review` starts a new "
+        "one whenever you like."
+    )
+
+
 # ---- scores --------------------------------------------------------------
 
 
@@ -487,8 +648,10 @@ HELP = (
     (
         "Practice",
         "`/studybot drill [topic] [easy|medium|hard] [count]` runs a private drill "
-        "with instant feedback; `/studybot topics` lists the topics. The *Home* tab shows "
-        "your progress and starts a drill in one click.",
+        "with instant feedback; `/studybot topics` lists the topics. "
+        "`/studybot review [count]` brings back the cards you are due for, then new questions "
+        "from your weakest topics; flashcards: think, press Show answer, grade yourself. "
+        "The *Home* tab shows your progress and starts a drill in one click.",
     ),
     (
         "Scores",

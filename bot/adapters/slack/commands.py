@@ -51,6 +51,7 @@ SUBCOMMANDS = (
     "report",
     "privacy",
     "remind",
+    "review",
     "help",
 )
 
@@ -92,6 +93,7 @@ class CommandRouter:
         handlers: dict[str, Callable[[Invocation, list[str]], Awaitable[Reply]]] = {
             "daily": self._daily,
             "drill": self._drill,
+            "review": self._review,
             "leaderboard": self._leaderboard,
             "streak": self._streak,
             "stats": self._stats,
@@ -224,6 +226,17 @@ class CommandRouter:
             count=wanted.count,
         )
         return blocks.drill_start_message(session)
+
+    async def _review(self, call: Invocation, args: list[str]) -> Reply:
+        wanted = grammar.parse_review(args)
+        reviews = self.services.reviews
+        if wanted.stop:
+            # Nothing is held between clicks here (unlike the terminal): the
+            # session is in the database and simply expires when left idle.
+            minutes = int(reviews.settings.idle.total_seconds() // 60)
+            return blocks.review_stop_message(minutes)
+        start = await reviews.start(call.user, call.space, wanted.count)
+        return blocks.review_start_message(start)
 
     async def _leaderboard(self, call: Invocation, args: list[str]) -> Reply:
         wanted = grammar.parse_leaderboard(args)

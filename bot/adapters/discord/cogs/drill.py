@@ -17,7 +17,7 @@ from bot.core.drills import DEFAULT_COUNT, MAX_COUNT
 class DrillCog(ServiceCog):
     @app_commands.command(name="drill", description="Practise privately, one question at a time")
     @app_commands.describe(
-        topic="Topic to practise (default: all topics)",
+        topic="Topic to practise (default: your review queue)",
         difficulty="Difficulty (default: any)",
         count=f"How many questions, 1 to {MAX_COUNT} (default {DEFAULT_COUNT})",
     )
