@@ -7,6 +7,22 @@ import pytest
 import time_machine
 
 from tests.helpers import MONDAY_8AM, Harness
+from tests.postgres import fresh_database, postgres_for_tests
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A PostgreSQL database on 127.0.0.1 for the whole run: a throwaway cluster,
+    or STUDYBOT_TEST_POSTGRES_URL. Skips without a server, fails in CI."""
+    with postgres_for_tests() as url:
+        yield url
+
+
+@pytest.fixture
+async def pg_database(postgres_url: str) -> AsyncIterator[str]:
+    """The URL of an empty database of this test's own, dropped afterwards."""
+    async with fresh_database(postgres_url) as url:
+        yield url
 
 
 @pytest.fixture
