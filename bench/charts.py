@@ -140,7 +140,7 @@ async def _main(quick: bool) -> list[Figure]:
     charts.shutdown()
     worst = statistics.median(max(r) for r in loaded)
     calm = statistics.median(max(r) for r in idle)
-    note = f"median of {rounds} rounds' largest" if rounds > 1 else ""
+    note = f"; median of {rounds} rounds' largest" if rounds > 1 else ""
     return [
         Figure("chart_render_ms", statistics.median(single), "ms", "< 300", f"median of {runs}"),
         Figure("chart_render_max_ms", max(single), "ms"),
@@ -150,7 +150,7 @@ async def _main(quick: bool) -> list[Figure]:
             worst,
             "ms",
             "< 20",
-            f"{note}; {charts.RENDER_PROCESSES} render process",
+            f"{charts.RENDER_PROCESSES} render process{note}",
         ),
         Figure(f"loop_max_stall_ms[{count} charts, all rounds]", max(map(max, loaded)), "ms"),
         Figure(
@@ -158,14 +158,14 @@ async def _main(quick: bool) -> list[Figure]:
             percentile([x for r in loaded for x in r], 99),
             "ms",
         ),
-        Figure("loop_max_stall_ms[idle]", calm, "ms", note=f"baseline, same ticker; {note}"),
+        Figure("loop_max_stall_ms[idle]", calm, "ms", note=f"baseline, same ticker{note}"),
         Figure("stall_vs_idle", worst / calm if calm else float("nan"), "x"),
         Figure(f"charts_per_s[{count} concurrent]", count * rounds / elapsed, "charts/s"),
         Figure(
             f"loop_max_stall_ms[{count} charts, thread]",
             statistics.median(max(r) for r in threaded),
             "ms",
-            note=f"the alternative, one render thread sharing the GIL; {note}",
+            note=f"the alternative, one render thread sharing the GIL{note}",
         ),
         Figure(
             f"loop_p99_lateness_ms[{count} charts, thread]",
