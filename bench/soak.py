@@ -10,17 +10,20 @@ to the next, so APScheduler and the services run as in production. The driver
 is ``tests/soak.py``; the CI test runs a short version of it.
 
 Figures: resident memory at days 1, 30, 180 and 365 (after a full garbage
-collection) and their ratio; what discord.py's view store holds at the end;
-the database size and its bytes per answer; answer (click to acknowledgement)
-and reveal latency in the last week against the first; posts and reveals
-missed or doubled, checked against what reached the edge and the rounds table.
+collection), split into SQLite's heap (its page caches, bounded by
+``database.cache_mb``) and the rest, and their ratios; what discord.py's view
+store holds at the end; the database size by table and per answer; the cost of
+an answer, a post and a reveal in the last week against the first (CPU time of
+the process, with wall-clock latency beside it); posts and reveals missed or
+doubled, checked against what reached the edge and the rounds table.
 
-The issue's full shape is ``--channels 1000 --days 365 --answers 20`` (about
-an hour and a half on the 2-core machine, one core used); the default full run
-is 50 channels for the whole year, and the database size is also extrapolated
-per channel-day to 1,000 channels.
+The issue's full shape is ``--channels 1000 --days 365 --answers 20``: about two
+hours on the 2-core machine (a 30-day run of it took 9 minutes). The default
+full run is 50 channels for the whole year, and the database size is also
+extrapolated per channel-day to 1,000 channels.
 
     python bench/soak.py [--quick] [--json] [--channels N] [--days N] [--answers N]
+                         [--cache-mb N]
 """
 
 from __future__ import annotations

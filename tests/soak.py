@@ -458,7 +458,7 @@ class Soak:
             began = time.process_time()
             for payload in payloads:
                 self.discord.waiting[payload["id"]] = time.perf_counter()
-                state.parse_interaction_create(payload)
+                state.parse_interaction_create(payload)  # type: ignore[arg-type]
             try:
                 async with asyncio.timeout(REPLY_LIMIT_S):
                     await self.discord.all_answered.wait()

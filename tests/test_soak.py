@@ -53,9 +53,11 @@ async def test_sixty_days_post_once_and_score_every_answer_once(soak: Soak) -> N
     assert sum(d.answers_sent for d in days) == sum(d.answers_locked for d in days) == sent
     assert sum(d.answers_refused + d.answers_lost for d in days) == 0
     reader = soak.runtime.db.reader
-    answers = await reader.execute_fetchall(
-        "SELECT r.space_id, r.channel_id, r.round_date, a.user_id, a.points, a.correct "
-        "FROM answers a JOIN rounds r ON r.id = a.round_id"
+    answers = list(
+        await reader.execute_fetchall(
+            "SELECT r.space_id, r.channel_id, r.round_date, a.user_id, a.points, a.correct "
+            "FROM answers a JOIN rounds r ON r.id = a.round_id"
+        )
     )
     assert len(answers) == sent
     assert all(row[4] is not None and row[5] is not None for row in answers)
@@ -89,7 +91,10 @@ async def test_sixty_days_post_once_and_score_every_answer_once(soak: Soak) -> N
     assert streaks == per_person
 
     # And what the leaderboard service shows for each channel, all time.
-    internal = dict(await reader.execute_fetchall("SELECT external_id, id FROM channels"))
+    internal: dict[str, int] = {
+        row[0]: row[1]
+        for row in await reader.execute_fetchall("SELECT external_id, id FROM channels")
+    }
     boards = soak.harness.services.boards
     for channel in soak.channels:
         totals = {
