@@ -40,10 +40,11 @@ class Migration:
     sql: str
 
 
-def migrations() -> list[Migration]:
-    """The numbered SQL files shipped in ``bot/storage/migrations``, in order."""
+def migrations(package: str = "bot.storage") -> list[Migration]:
+    """The numbered SQL files shipped in ``<package>/migrations``, in order; their
+    numbers must run 1, 2, 3... with no gap (the PostgreSQL ones too)."""
     found = []
-    for entry in resources.files("bot.storage").joinpath("migrations").iterdir():
+    for entry in resources.files(package).joinpath("migrations").iterdir():
         match = _MIGRATION_NAME.match(entry.name)
         if match:
             found.append(Migration(int(match.group(1)), entry.name, entry.read_text("utf-8")))

@@ -16,12 +16,10 @@ one with them, so each can be read beside its SQLite original.
 from __future__ import annotations
 
 import logging
-import re
-from importlib import resources
 
 import asyncpg
 
-from bot.storage.database import Migration
+from bot.storage.database import Migration, migrations
 
 log = logging.getLogger(__name__)
 
@@ -38,22 +36,9 @@ CREATE TABLE IF NOT EXISTS schema_version (
 """
 
 
-_MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
-
-
 def pg_migrations() -> list[Migration]:
-    """The SQL files shipped in ``bot/storage/pg/migrations``, in order; their
-    numbers must run 1, 2, 3... with no gap, as the SQLite ones do."""
-    found = []
-    for entry in resources.files("bot.storage.pg").joinpath("migrations").iterdir():
-        match = _MIGRATION_NAME.match(entry.name)
-        if match:
-            found.append(Migration(int(match.group(1)), entry.name, entry.read_text("utf-8")))
-    found.sort(key=lambda m: m.version)
-    for expected, migration in enumerate(found, start=1):
-        if migration.version != expected:
-            raise RuntimeError(f"migration numbers must run 1, 2, 3...; {migration.name} breaks it")
-    return found
+    """The SQL files shipped in ``bot/storage/pg/migrations``, in order."""
+    return migrations("bot.storage.pg")
 
 
 async def pg_schema_version(conn: asyncpg.Connection) -> int:
