@@ -36,7 +36,7 @@ from bot.core.models import UserRef
 from bot.core.questions import Difficulty, Kind, Question
 from bot.core.reviews import ReviewService
 from bot.srs import FsrsScheduler
-from bot.storage import Database, SqliteStore
+from bot.storage import Database, SqlStore
 from bot.storage.database import to_db
 from bot.storage.reviews import DUE_CARDS_SQL
 from tests.helpers import make_question
@@ -136,7 +136,7 @@ def _fill(path: Path, bank: QuestionBank, users: int, cards: int, heavy: int) ->
     conn.close()
 
 
-async def _baseline(store: SqliteStore, bank: QuestionBank, user: UserRef, user_id: int) -> int:
+async def _baseline(store: SqlStore, bank: QuestionBank, user: UserRef, user_id: int) -> int:
     """The same queue from a full read of the user's cards, worked out in Python."""
     now = to_db(NOW)
     async with store.db.reader.execute(
@@ -174,7 +174,7 @@ async def _measure(users: int, cards: int, heavy: int) -> list[Figure]:
         figures.append(Figure("database_mb", path.stat().st_size / 1e6, "MB"))
         db = await Database(path).open()
         try:
-            store = SqliteStore(db)
+            store = SqlStore(db)
             reviews = ReviewService(
                 store=store,
                 bank=bank,

@@ -40,8 +40,10 @@ from bot.core.stats import StatsService
 from bot.metrics import PrometheusTelemetry
 from bot.scheduling import ApsJobScheduler
 from bot.srs import FsrsScheduler
-from bot.storage import Database, SqliteStore
+from bot.storage import SqlStore
 from bot.storage.backup import backup, prune
+from bot.storage.opening import open_database
+from bot.storage.sql import Database
 
 log = logging.getLogger(__name__)
 T = TypeVar("T", int, str)
@@ -85,7 +87,7 @@ class Services:
 @dataclass
 class Runtime:
     db: Database
-    store: SqliteStore
+    store: SqlStore
     scheduler: AsyncIOScheduler
     jobs: ApsJobScheduler
     services: Services
@@ -95,6 +97,9 @@ class Runtime:
     )
     connections: dict[str, Callable[[], bool]] = field(default_factory=dict)
     """Is each platform's connection up? Registered by its launcher, read by /healthz."""
+    shards: str = ""
+    """The Discord gateway shards this process runs, as ``0-3 of 8`` (set by the
+    Discord launcher; empty when it runs none). Shown by ``studybot db status``."""
     started: bool = False
 
     async def start(self) -> None:
@@ -163,14 +168,9 @@ async def build_runtime(
     bank = bank if bank is not None else load_question_bank(settings)
     clock = clock or SystemClock()
     game = settings.game_settings()
-    log.info("database: %s", settings.database_path.resolve())
-    db = await Database(
-        settings.database_path,
-        synchronous=settings.database.synchronous,
-        busy_timeout_ms=settings.database.busy_timeout_ms,
-        cache_mb=settings.database.cache_mb,
-    ).open()
-    store = SqliteStore(db)
+    db = await open_database(settings)
+    log.info("database: %s", db.where)
+    store = SqlStore(db)
     scheduler = AsyncIOScheduler(timezone=UTC)
     platforms: dict[str, Platform] = {}
     # The jobs need the services and the services need the jobs: the job
@@ -249,7 +249,13 @@ async def build_runtime(
     )
     holder["s"] = services
     if settings.database.backup_dir is not None:
-        schedule_backups(scheduler, settings)
+        if settings.postgres_url is None:
+            schedule_backups(scheduler, settings)
+        else:
+            log.warning(
+                "database.backup_dir is set but the database is PostgreSQL: back it up with "
+                "pg_dump or the server's own backups; studybot copies only SQLite files"
+            )
     return Runtime(db, store, scheduler, jobs, services, platforms, telemetry)
 
 

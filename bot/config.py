@@ -14,6 +14,7 @@ import tomllib
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
@@ -91,9 +92,25 @@ def _optional_path(value: Any) -> Any:
     return None if value is None or str(value).strip().lower() in {"", "none"} else value
 
 
+def _postgres_url(value: Any) -> Any:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if not isinstance(value, str) or not value.startswith(("postgresql://", "postgres://")):
+        raise ValueError(
+            "must be a PostgreSQL URL like postgresql://studybot@db.example:5432/studybot "
+            "(leave it unset for the embedded SQLite database)"
+        )
+    return value.strip()
+
+
 class DatabaseSettings(_Section):
     # Default: ~/.local/share/studybot/studybot.sqlite3, the same from any folder.
     path: Path = Field(default_factory=default_database)
+    # Set: PostgreSQL instead of SQLite, shared by every bot process that names it.
+    # Without a password; that comes from PGPASSWORD or STUDYBOT_DATABASE_URL.
+    url: Annotated[str | None, BeforeValidator(_postgres_url)] = None
+    # Connections each process keeps open to PostgreSQL.
+    pool_size: int = Field(10, ge=2, le=200)
     synchronous: Literal["NORMAL", "FULL"] = "NORMAL"
     busy_timeout_ms: int = Field(5000, ge=0, le=600_000)
     # SQLite's page cache per connection, in MB. The default 2 MB stops holding the
@@ -170,6 +187,13 @@ class TerminalSettings(_Section):
 class DiscordSettings(_Section):
     # A server id for instant command sync while developing; global sync otherwise.
     dev_guild: int | None = Field(None, gt=0)
+    # The gateway shards this process runs when several processes share one
+    # database, as "0-3" or "0-3,6" (--shards). Empty: not sharded, unless
+    # shard_count is set, which then means all of its shards in this process.
+    shards: str = ""
+    # The total number of shards across every process (--shard-count); needed
+    # with shards. Checked together with shards by bot/adapters/discord/shards.py.
+    shard_count: int | None = Field(None, ge=1)
 
 
 class SlackSettings(_Section):
@@ -216,6 +240,7 @@ class Settings(BaseSettings):
     slack_bot_token: SecretStr | None = Field(None, validation_alias="SLACK_BOT_TOKEN")
     slack_app_token: SecretStr | None = Field(None, validation_alias="SLACK_APP_TOKEN")
     slack_signing_secret: SecretStr | None = Field(None, validation_alias="SLACK_SIGNING_SECRET")
+    database_url_env: SecretStr | None = Field(None, validation_alias="STUDYBOT_DATABASE_URL")
 
     @classmethod
     def settings_customise_sources(
@@ -241,6 +266,15 @@ class Settings(BaseSettings):
             # Started where an older studybot kept its database: keep using it.
             return LEGACY_DATABASE
         return self.database.path
+
+    @property
+    def postgres_url(self) -> str | None:
+        """The PostgreSQL URL to use, or None for SQLite: ``STUDYBOT_DATABASE_URL``
+        (which may carry a password), else ``database.url``."""
+        from_env = self.secret("database_url_env")
+        if from_env is not None:
+            return str(_postgres_url(from_env))
+        return self.database.url
 
     def secret(self, name: str) -> str | None:
         """A secret's value, or None when unset or blank (never logged)."""
@@ -278,6 +312,7 @@ def load_settings(path: Path | None = None) -> Settings:
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise ConfigError(f"config file {file} is not valid TOML: {exc}") from None
         _refuse_secrets(data, str(file))
+        _refuse_url_password(data, str(file))
     try:
         settings = Settings(**data)
         settings.game_settings()
@@ -286,6 +321,17 @@ def load_settings(path: Path | None = None) -> Settings:
     except ValueError as exc:
         raise ConfigError(f"config error: {exc}") from None
     return settings
+
+
+def _refuse_url_password(data: dict[str, Any], source: str) -> None:
+    database = data.get("database")
+    url = database.get("url") if isinstance(database, dict) else None
+    if isinstance(url, str) and urlsplit(url).password is not None:
+        raise ConfigError(
+            f"config error: database.url in {source} holds a password; secrets are read from "
+            "the environment only: drop it from the file and set PGPASSWORD, or put the whole "
+            "URL in STUDYBOT_DATABASE_URL"
+        )
 
 
 def _refuse_secrets(data: dict[str, Any], source: str, prefix: str = "") -> None:

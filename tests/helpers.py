@@ -139,7 +139,8 @@ class Harness:
     """One bot process. ``restart()`` simulates a crash and a fresh start on the
     same database file; ``advance()`` moves the clock and runs due jobs."""
 
-    def __init__(self, db_path: Path, traveller: time_machine.Traveller, **game: Any) -> None:
+    def __init__(self, db_path: Path | str, traveller: time_machine.Traveller, **game: Any) -> None:
+        # A Path is a SQLite file; a str is a PostgreSQL URL.
         self.db_path = db_path
         self.traveller = traveller
         self.game = game
@@ -151,7 +152,29 @@ class Harness:
         self.before_start: list[Callable[[Runtime], Awaitable[None]]] = []
 
     def settings(self) -> Settings:
-        return Settings(database=DatabaseSettings(path=self.db_path), game=GameSection(**self.game))
+        if isinstance(self.db_path, str):
+            database = DatabaseSettings(url=self.db_path)
+        else:
+            database = DatabaseSettings(path=self.db_path)
+        return Settings(database=database, game=GameSection(**self.game))
+
+    def environment(self) -> dict[str, str]:
+        """The variables that point the command line at this harness's store."""
+        if isinstance(self.db_path, str):
+            return {"STUDYBOT_DATABASE_URL": self.db_path}
+        return {"STUDYBOT_DB": str(self.db_path)}
+
+    async def query(self, sql: str, parameters: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        """Rows of one read through the running store, on either database."""
+        assert self.runtime is not None
+        rows = await self.runtime.db.reader.execute_fetchall(sql, parameters)
+        return [tuple(row) for row in rows]
+
+    async def change(self, sql: str, parameters: tuple[Any, ...] = ()) -> None:
+        """One statement in its own write transaction, for tests that tamper."""
+        assert self.runtime is not None
+        async with self.runtime.db.write() as conn:
+            await conn.execute(sql, parameters)
 
     async def start(self) -> Harness:
         self.runtime = await build_runtime(self.settings(), bank=self.bank, rng=random.Random(7))

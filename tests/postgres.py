@@ -328,3 +328,48 @@ def main() -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+TEMPLATE = "studybot_t_template"
+"""A database migrated once per run; each store test's database is a copy."""
+
+
+async def make_template(server_url: str) -> None:
+    """Create and migrate :data:`TEMPLATE`, replacing one a crashed run left."""
+    from bot.storage.pg.migrate import apply_pg_migrations
+
+    admin = await asyncpg.connect(server_url)
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{TEMPLATE}" WITH (FORCE)')
+        await admin.execute(f'CREATE DATABASE "{TEMPLATE}"')
+    finally:
+        await admin.close()
+    conn = await asyncpg.connect(with_database(server_url, TEMPLATE))
+    try:
+        await apply_pg_migrations(conn)
+    finally:
+        await conn.close()
+
+
+async def create_copy(server_url: str) -> str:
+    """A new database copied from :data:`TEMPLATE`; returns its URL. Copying
+    is several times faster than running the migrations again."""
+    name = f"studybot_t_{uuid.uuid4().hex[:16]}"
+    assert _NAME.match(name)
+    admin = await asyncpg.connect(server_url)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{TEMPLATE}"')
+    finally:
+        await admin.close()
+    return with_database(server_url, name)
+
+
+async def drop(server_url: str, url: str) -> None:
+    """Drop the database at ``url``, with any connection a test left open."""
+    name = urlsplit(url).path.lstrip("/")
+    assert _NAME.match(name)
+    admin = await asyncpg.connect(server_url)
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()

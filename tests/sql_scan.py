@@ -21,6 +21,18 @@ from pathlib import Path
 
 SQL_METHODS = frozenset({"execute", "executemany", "execute_fetchall", "executescript"})
 SAFE_CALLS = frozenset({"placeholders", "int"})
+# Calls whose result is as safe as their first argument: translating ``?`` into
+# PostgreSQL's ``$n`` adds no data to the text.
+TRANSPARENT_CALLS = frozenset({"numbered"})
+# Functions that hand their ``sql`` argument (at this position) on to a SQL
+# method. Their call sites are checked like ``execute`` calls, which is what
+# lets the ``sql`` parameter be trusted inside them.
+SQL_FORWARDERS = {
+    "insert_returning_id": 1,
+    "_execute": 0,
+    "_executemany": 0,
+    "_fetchall": 0,
+}
 # Fragments trusted by name, each for a stated reason.
 TRUSTED_ATTRIBUTES = {
     # The numbered SQL files shipped inside the package (bot/storage/migrations).
@@ -91,6 +103,8 @@ def _trusted(node: ast.expr | None, scope: Scope, seen: frozenset[str] = frozens
     if isinstance(node, ast.IfExp):
         return _trusted(node.body, scope, seen) and _trusted(node.orelse, scope, seen)
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+        if node.func.id in TRANSPARENT_CALLS:
+            return bool(node.args) and _trusted(node.args[0], scope, seen)
         return node.func.id in SAFE_CALLS
     if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
         return (node.value.id, node.attr) in TRUSTED_ATTRIBUTES
@@ -108,9 +122,25 @@ def _functions(tree: ast.Module) -> Iterator[ast.FunctionDef | ast.AsyncFunction
             yield node
 
 
+def _called_name(call: ast.Call) -> str | None:
+    if isinstance(call.func, ast.Attribute):
+        return call.func.attr
+    if isinstance(call.func, ast.Name):
+        return call.func.id
+    return None
+
+
+def _runs_sql(call: ast.Call) -> bool:
+    name = _called_name(call)
+    if name in SQL_FORWARDERS:
+        return True
+    return isinstance(call.func, ast.Attribute) and name in SQL_METHODS
+
+
 def _sql_argument(call: ast.Call) -> ast.expr | None:
-    if call.args:
-        return call.args[0]
+    position = SQL_FORWARDERS.get(_called_name(call) or "", 0)
+    if len(call.args) > position:
+        return call.args[position]
     for keyword in call.keywords:
         if keyword.arg in {"sql", "sql_script"}:
             return keyword.value
@@ -131,13 +161,17 @@ def unsafe_sql(source: str, filename: str = "<source>") -> list[str]:
     for function in _functions(tree):
         scope = Scope(parent=module)
         _collect(function.body, scope)
+        forwards = function.name in SQL_METHODS or function.name in SQL_FORWARDERS
         for arg in (*function.args.args, *function.args.kwonlyargs, *function.args.posonlyargs):
-            scope.assigned.setdefault(arg.arg, []).append(ast.Name("<unknown>"))
+            if forwards and arg.arg == "sql":
+                # A wrapper's own SQL: every call of the wrapper is checked.
+                scope.assigned.setdefault(arg.arg, []).append(ast.Constant(""))
+            else:
+                scope.assigned.setdefault(arg.arg, []).append(ast.Name("<unknown>"))
         for call in ast.walk(function):
             if (
                 isinstance(call, ast.Call)
-                and isinstance(call.func, ast.Attribute)
-                and call.func.attr in SQL_METHODS
+                and _runs_sql(call)
                 and not _trusted(_sql_argument(call), scope)
             ):
                 code = ast.get_source_segment(source, call) or ""

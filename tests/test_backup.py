@@ -26,8 +26,9 @@ def answers_in(path: Path) -> int:
 
 
 async def test_a_backup_while_the_bot_runs_holds_every_committed_answer(
-    bot: Harness, tmp_path: Path
+    sqlite_bot: Harness, tmp_path: Path
 ) -> None:
+    bot = sqlite_bot
     round_ = await bot.services.rounds.post_now(CHANNEL)
     for name in ("ann", "bea", "cy"):
         await bot.services.rounds.answer(round_.id, user(name), "a")
@@ -40,15 +41,19 @@ async def test_a_backup_while_the_bot_runs_holds_every_committed_answer(
     assert answers_in(made.path) == 3
 
 
-async def test_restore_refuses_while_a_bot_uses_the_database(bot: Harness, tmp_path: Path) -> None:
+async def test_restore_refuses_while_a_bot_uses_the_database(
+    sqlite_bot: Harness, tmp_path: Path
+) -> None:
+    bot = sqlite_bot
     copy = backup(bot.db_path, tmp_path / "copy.sqlite3").path
     with pytest.raises(BackupError, match="a studybot process is using"):
         restore(copy, bot.db_path, NEWEST)
 
 
 async def test_restore_puts_the_backup_back_and_keeps_what_it_replaced(
-    bot: Harness, tmp_path: Path
+    sqlite_bot: Harness, tmp_path: Path
 ) -> None:
+    bot = sqlite_bot
     round_ = await bot.services.rounds.post_now(CHANNEL)
     await bot.services.rounds.answer(round_.id, user("ann"), "a")
     copy = backup(bot.db_path, tmp_path / "copy.sqlite3").path

@@ -10,18 +10,15 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import aiosqlite
-
 from tests.helpers import CHANNEL, Harness, user
 
 
 async def _log(bot: Harness) -> dict[str, tuple[int, str, str]]:
-    async with aiosqlite.connect(bot.db_path) as conn:
-        rows = await conn.execute_fetchall(
-            "SELECT u.external_id, l.grade, l.source, c.due FROM review_log l "
-            "JOIN users u ON u.id = l.user_id "
-            "JOIN cards c ON c.user_id = l.user_id AND c.question_id = l.question_id"
-        )
+    rows = await bot.query(
+        "SELECT u.external_id, l.grade, l.source, c.due FROM review_log l "
+        "JOIN users u ON u.id = l.user_id "
+        "JOIN cards c ON c.user_id = l.user_id AND c.question_id = l.question_id"
+    )
     return {r[0]: (int(r[1]), str(r[2]), str(r[3])) for r in rows}
 
 
@@ -57,6 +54,5 @@ async def test_a_second_reveal_does_not_grade_the_card_twice(bot: Harness) -> No
     await bot.services.rounds.reveal(round_.id)
     await bot.services.rounds.reveal(round_.id)
     await bot.restart()
-    async with aiosqlite.connect(bot.db_path) as conn:
-        rows = await conn.execute_fetchall("SELECT COUNT(*), MAX(reps) FROM review_log, cards")
-    assert [tuple(r) for r in rows] == [(1, 1)]
+    rows = await bot.query("SELECT COUNT(*), MAX(reps) FROM review_log, cards")
+    assert rows == [(1, 1)]

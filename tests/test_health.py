@@ -62,7 +62,7 @@ async def test_a_database_that_stopped_answering_fails_the_check(
     bot: Harness, server: HealthServer
 ) -> None:
     assert bot.runtime is not None
-    await bot.runtime.db.reader.close()
+    await bot.runtime.db.close()
     status, body = await get(server.port, "/healthz")
     assert status == 503 and '"database": "failing' in body
 

@@ -24,11 +24,10 @@ from bot.storage.ties import BLOCK_LIMIT
 from tests.helpers import CHANNEL, OTHER_CHANNEL, Harness, user
 
 
-async def _expected_ranks(db_path: Path) -> dict[tuple[int, int, str], dict[int, int]]:
-    async with aiosqlite.connect(db_path) as conn:
-        rows = await conn.execute_fetchall(
-            "SELECT space_id, channel_id, period, user_id, points, reached_at FROM scores"
-        )
+async def _expected_ranks(bot: Harness) -> dict[tuple[int, int, str], dict[int, int]]:
+    rows = await bot.query(
+        "SELECT space_id, channel_id, period, user_id, points, reached_at FROM scores"
+    )
     boards: dict[tuple[int, int, str], list[tuple[int, str, int]]] = {}
     for space, channel, period, user_id, points, reached in rows:
         boards.setdefault((space, channel, period), []).append((-points, reached, user_id))
@@ -38,15 +37,14 @@ async def _expected_ranks(db_path: Path) -> dict[tuple[int, int, str], dict[int,
     }
 
 
-async def _levels_match_scores(db_path: Path) -> None:
-    async with aiosqlite.connect(db_path) as conn:
-        levels = await conn.execute_fetchall(
-            "SELECT space_id, channel_id, period, points, users FROM score_levels WHERE users != 0"
-        )
-        grouped = await conn.execute_fetchall(
-            "SELECT space_id, channel_id, period, points, COUNT(*) FROM scores "
-            "GROUP BY space_id, channel_id, period, points"
-        )
+async def _levels_match_scores(bot: Harness) -> None:
+    levels = await bot.query(
+        "SELECT space_id, channel_id, period, points, users FROM score_levels WHERE users != 0"
+    )
+    grouped = await bot.query(
+        "SELECT space_id, channel_id, period, points, COUNT(*) FROM scores "
+        "GROUP BY space_id, channel_id, period, points"
+    )
     assert sorted(levels) == sorted(grouped)
 
 
@@ -66,8 +64,8 @@ async def test_every_rank_matches_a_full_sort(bot: Harness) -> None:
             await bot.services.rounds.reveal(round_.id)
         bot.traveller.move_to(bot.now.replace(hour=9, minute=0) + timedelta(days=1))
         del day
-    await _levels_match_scores(bot.db_path)
-    expected = await _expected_ranks(bot.db_path)
+    await _levels_match_scores(bot)
+    expected = await _expected_ranks(bot)
     checked = 0
     for period in (Period.WEEK, Period.MONTH, Period.ALL):
         for scope in (Scope.SPACE, Scope.CHANNEL):
@@ -75,21 +73,17 @@ async def test_every_rank_matches_a_full_sort(bot: Harness) -> None:
                 board = await bot.services.boards.leaderboard(CHANNEL, person, period, scope)
                 if board.caller is None:
                     continue
-                space_id, channel_id = await _board_ids(bot.db_path, scope)
+                space_id, channel_id = await _board_ids(bot, scope)
                 want = expected[(space_id, channel_id, board.period_key)][board.caller.user_id]
                 assert board.caller.rank == want, (period, scope, person)
                 checked += 1
     assert checked > 40  # the loop really compared ranks
 
 
-async def _board_ids(db_path: Path, scope: Scope) -> tuple[int, int]:
-    async with aiosqlite.connect(db_path) as conn:
-        rows = list(
-            await conn.execute_fetchall(
-                "SELECT c.space_id, c.id FROM channels c WHERE c.external_id = ?",
-                (CHANNEL.channel,),
-            )
-        )
+async def _board_ids(bot: Harness, scope: Scope) -> tuple[int, int]:
+    rows = await bot.query(
+        "SELECT c.space_id, c.id FROM channels c WHERE c.external_id = ?", (CHANNEL.channel,)
+    )
     space_id, channel_id = rows[0]
     return int(space_id), int(channel_id) if scope is Scope.CHANNEL else 0
 
@@ -99,11 +93,8 @@ async def test_levels_follow_deleted_users(bot: Harness) -> None:
         round_ = await bot.services.rounds.post_now(CHANNEL)
         await bot.services.rounds.answer(round_.id, user(name), round_.question.answer)
         await bot.services.rounds.reveal(round_.id)
-    async with aiosqlite.connect(bot.db_path) as conn:
-        await conn.execute("PRAGMA foreign_keys = ON")
-        await conn.execute("DELETE FROM users WHERE external_id = 'b'")
-        await conn.commit()
-    await _levels_match_scores(bot.db_path)
+    await bot.change("DELETE FROM users WHERE external_id = 'b'")
+    await _levels_match_scores(bot)
 
 
 async def test_upgrade_fills_levels_from_existing_scores(tmp_path: Path) -> None:
@@ -122,21 +113,16 @@ async def test_upgrade_fills_levels_from_existing_scores(tmp_path: Path) -> None
     assert [tuple(r) for r in rows] == [(15, 2)]
 
 
-async def _blocks_match_scores(db_path: Path) -> int:
+async def _blocks_match_scores(bot: Harness) -> int:
     """Every tie block holds exactly the users its key range says, no block is
     over the split limit once a reveal step ends; returns how many blocks."""
-    async with aiosqlite.connect(db_path) as conn:
-        blocks = list(
-            await conn.execute_fetchall(
-                "SELECT space_id, channel_id, period, points, lo_reached, lo_user, users "
-                "FROM tie_blocks ORDER BY space_id, channel_id, period, points, lo_reached, lo_user"
-            )
-        )
-        rows = list(
-            await conn.execute_fetchall(
-                "SELECT space_id, channel_id, period, points, reached_at, user_id FROM scores"
-            )
-        )
+    blocks = await bot.query(
+        "SELECT space_id, channel_id, period, points, lo_reached, lo_user, users "
+        "FROM tie_blocks ORDER BY space_id, channel_id, period, points, lo_reached, lo_user"
+    )
+    rows = await bot.query(
+        "SELECT space_id, channel_id, period, points, reached_at, user_id FROM scores"
+    )
     by_level: dict[tuple[int, int, str, int], list[tuple[str, int]]] = {}
     for space, channel, period, points, reached, user_id in rows:
         by_level.setdefault((space, channel, period, points), []).append((reached, user_id))
@@ -180,10 +166,10 @@ async def test_ranks_deep_inside_a_large_tie(bot: Harness) -> None:
         await bot.services.rounds.answer(second.id, person, second.question.answer)
     await bot.services.rounds.reveal(second.id)
 
-    await _levels_match_scores(bot.db_path)
-    assert await _blocks_match_scores(bot.db_path) > 8  # the big ties were split
-    expected = await _expected_ranks(bot.db_path)
-    space_id, channel_id = await _board_ids(bot.db_path, Scope.SPACE)
+    await _levels_match_scores(bot)
+    assert await _blocks_match_scores(bot) > 8  # the big ties were split
+    expected = await _expected_ranks(bot)
+    space_id, channel_id = await _board_ids(bot, Scope.SPACE)
     checked = 0
     for person in [*crowd[:40], *crowd[-40:], *rng.sample(crowd, 200)]:
         board = await bot.services.boards.leaderboard(CHANNEL, person, Period.ALL, Scope.SPACE)

@@ -14,7 +14,6 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import aiosqlite
 import pytest
 
 from bot.core.models import AnswerOutcome, AnswerSubmission
@@ -34,14 +33,13 @@ async def _round_with_answers(bot: Harness, count: int) -> Any:
     return round_
 
 
-async def _board(path: Path) -> list[tuple[Any, ...]]:
-    async with aiosqlite.connect(path) as conn:
-        rows = await conn.execute_fetchall(
-            "SELECT channel_id, period, user_id, points, correct, answered, reached_at "
-            "FROM scores ORDER BY 1, 2, 3"
-        )
-        streaks = await conn.execute_fetchall("SELECT * FROM streaks ORDER BY user_id")
-    return [*map(tuple, rows), *map(tuple, streaks)]
+async def _board(bot: Harness) -> list[tuple[Any, ...]]:
+    rows = await bot.query(
+        "SELECT channel_id, period, user_id, points, correct, answered, reached_at "
+        "FROM scores ORDER BY 1, 2, 3"
+    )
+    streaks = await bot.query("SELECT * FROM streaks ORDER BY user_id")
+    return [*rows, *streaks]
 
 
 def _small_steps(bot: Harness, size: int) -> list[float]:
@@ -62,7 +60,7 @@ async def test_a_reveal_in_small_steps_writes_what_one_big_step_writes(
     # One write closes the round, eight score 7 answers each (the last one
     # fewer, which also marks the round revealed).
     assert len(holds) == 1 + 8
-    stepped = await _board(bot.db_path)
+    stepped = await _board(bot)
 
     other = Harness(tmp_path / "one-step.sqlite3", bot.traveller)
     await other.start()
@@ -73,7 +71,7 @@ async def test_a_reveal_in_small_steps_writes_what_one_big_step_writes(
         other.runtime.store.reveal_steps = RevealSteps(first=5000)
         whole = await other.services.rounds.reveal(again.id)
         assert whole is not None and _figures(whole) == _figures(summary)
-        assert await _board(other.db_path) == stepped
+        assert await _board(other) == stepped
     finally:
         await other.stop()
 
@@ -95,11 +93,8 @@ async def test_two_reveals_interleaving_their_steps_score_every_answer_once(
     summaries = [r for r in results if not isinstance(r, BaseException) and r is not None]
     assert len(summaries) == 1 and summaries[0].total == 40
     assert len(bot.platform.reveals) == 1
-    async with aiosqlite.connect(bot.db_path) as conn:
-        rows = await conn.execute_fetchall(
-            "SELECT MAX(answered), COUNT(*) FROM scores WHERE period = 'all'"
-        )
-    assert [tuple(r) for r in rows] == [(1, 80)]  # 40 users, channel and space
+    rows = await bot.query("SELECT MAX(answered), COUNT(*) FROM scores WHERE period = 'all'")
+    assert rows == [(1, 80)]  # 40 users, channel and space
 
 
 async def test_answers_are_refused_from_the_moment_a_reveal_begins(bot: Harness) -> None:
@@ -130,11 +125,10 @@ async def test_answers_are_refused_from_the_moment_a_reveal_begins(bot: Harness)
 
     await bot.advance(timedelta(seconds=30))  # the retry job
     assert [s.total for s in bot.platform.reveals] == [20]
-    async with aiosqlite.connect(bot.db_path) as conn:
-        rows = await conn.execute_fetchall(
-            "SELECT COUNT(*), MAX(answered), SUM(answered) FROM scores WHERE period = 'all'"
-        )
-    assert [tuple(r) for r in rows] == [(40, 1, 40)]
+    rows = await bot.query(
+        "SELECT COUNT(*), MAX(answered), SUM(answered) FROM scores WHERE period = 'all'"
+    )
+    assert rows == [(40, 1, 40)]
 
 
 @pytest.mark.parametrize(

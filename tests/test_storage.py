@@ -109,6 +109,9 @@ def test_no_sql_is_built_from_data() -> None:
         "async def f(conn, a):\n    q, _ = (a, 1)\n    await conn.execute_fetchall(q)",
         'async def f(conn, t):\n    await conn.execute("SELECT %s" % t)',
         'async def f(conn, t):\n    await conn.execute("SELECT {}".format(t))',
+        'async def f(conn, t):\n    await insert_returning_id(conn, "INSERT " + t, ())',
+        "async def f(conn, t):\n    await conn.execute(numbered(t))",
+        "def run(conn, sql):\n    return conn.execute(sql)",
     ],
 )
 def test_the_sql_scan_catches_data_in_sql(code: str) -> None:

@@ -1,6 +1,6 @@
 """SQLite persistence behind the domain's ``Store`` port."""
 
 from bot.storage.database import Database
-from bot.storage.store import SqliteStore
+from bot.storage.store import SqlStore
 
-__all__ = ["Database", "SqliteStore"]
+__all__ = ["Database", "SqlStore"]

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import datetime
 
 from bot.core.errors import UserError
 from bot.core.models import ChannelRef, Group, Report, SpaceKey, UserRef
-from bot.storage.database import Database, from_db, to_db
+from bot.storage.database import from_db, to_db
 from bot.storage.identity import Identities
+from bot.storage.sql import INTEGRITY_ERRORS, Database, insert_returning_id
 
 
 class CommunityRecords:
@@ -22,17 +22,17 @@ class CommunityRecords:
             async with self.db.write() as conn:
                 space_id = await self.ids.space_id(conn, space)
                 user_id = await self.ids.user_id(conn, creator)
-                cursor = await conn.execute(
+                group_id = await insert_returning_id(
+                    conn,
                     "INSERT INTO study_groups (space_id, name, name_key, created_by, created_at) "
                     "VALUES (?, ?, ?, ?, ?)",
                     (space_id, name, name.casefold(), user_id, to_db(now)),
                 )
-                group_id = cursor.lastrowid
                 await conn.execute(
                     "INSERT INTO group_members (group_id, user_id, joined_at) VALUES (?, ?, ?)",
                     (group_id, user_id, to_db(now)),
                 )
-        except sqlite3.IntegrityError as exc:
+        except INTEGRITY_ERRORS as exc:
             raise UserError(f"a group called '{name}' already exists here") from exc
         assert group_id is not None
         return Group(group_id, name, 1)
@@ -97,12 +97,12 @@ class CommunityRecords:
         async with self.db.write() as conn:
             space_id = await self.ids.space_id(conn, space) if space else None
             user_id = await self.ids.user_id(conn, user)
-            cursor = await conn.execute(
+            report_id = await insert_returning_id(
+                conn,
                 "INSERT INTO reports (question_id, space_id, user_id, reason, created_at) "
                 "VALUES (?, ?, ?, ?, ?)",
                 (question_id, space_id, user_id, reason, to_db(now)),
             )
-            report_id = cursor.lastrowid
         assert report_id is not None
         return Report(report_id, question_id, user.label, reason, now, space[1] if space else "")
 

@@ -26,6 +26,7 @@ import aiosqlite
 
 from bot.core.errors import StoreBusy
 from bot.storage.backup import in_use
+from bot.storage.sql import Connection
 
 log = logging.getLogger(__name__)
 
@@ -110,6 +111,15 @@ class Database:
         run under the lock and must be quick; one that raises is logged.
         """
         self._hold_observers.append(observer)
+
+    async def serialise(self, conn: Connection, key: int) -> None:
+        """Nothing to do: ``write()`` already admits one transaction at a time
+        (PostgreSQL's store takes an advisory lock here; bot/storage/sql.py)."""
+
+    @property
+    def where(self) -> str:
+        """Where the data is, for logs and ``db status``."""
+        return str(self.path)
 
     async def open(self, *, migrate: bool = True) -> Database:
         self.path.parent.mkdir(parents=True, exist_ok=True)

@@ -10,9 +10,10 @@ from datetime import datetime
 from bot.core.models import DrillSession, DrillTotals, SpaceKey, UserRef
 from bot.core.questions import Question
 from bot.core.reviews import CardReview
-from bot.storage.database import Database, from_db, to_db
+from bot.storage.database import from_db, to_db
 from bot.storage.identity import Identities
 from bot.storage.reviews import apply_review
+from bot.storage.sql import Database, insert_returning_id
 
 
 class DrillRecords:
@@ -26,12 +27,12 @@ class DrillRecords:
         async with self.db.write() as conn:
             user_id = await self.ids.user_id(conn, user)
             space_id = None if space is None else await self.ids.space_id(conn, space)
-            cursor = await conn.execute(
+            session_id = await insert_returning_id(
+                conn,
                 "INSERT INTO drill_sessions (user_id, space_id, questions, started_at) "
                 "VALUES (?, ?, ?, ?)",
                 (user_id, space_id, snapshot, to_db(now)),
             )
-            session_id = cursor.lastrowid
         assert session_id is not None
         return DrillSession(session_id, user, tuple(questions), 0, 0, now, now)
 
@@ -73,7 +74,7 @@ class DrillRecords:
                 "UPDATE drill_sessions SET position = position + 1, correct = correct + ?, "
                 "finished_at = CASE WHEN ? THEN ? ELSE finished_at END "
                 "WHERE id = ? AND position = ?",
-                (int(correct), int(finished), to_db(now), session.id, session.position),
+                (int(correct), finished, to_db(now), session.id, session.position),
             )
             if cursor.rowcount == 0:
                 return None

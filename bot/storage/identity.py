@@ -6,7 +6,7 @@ user without a query after the first time it sees them.
 A key is cached as soon as its row is inserted, inside the write transaction.
 If that transaction rolls back, the row is gone and SQLite will hand the same
 key to the next new row, so :meth:`Identities.forget` must run after every
-rollback; ``SqliteStore`` registers it with ``Database.on_rollback``. The
+rollback; ``SqlStore`` registers it with ``Database.on_rollback``. The
 caches are only caches: emptying them costs one query per key, the next time.
 """
 
@@ -15,9 +15,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TypeVar
 
-import aiosqlite
-
 from bot.core.models import ChannelRef, SpaceKey, UserRef
+from bot.storage.sql import Connection
 
 SQL_PARAMS_PER_CHUNK = 500
 USERS_PER_UPSERT = 300  # three parameters a row, well under SQLite's 32,766
@@ -51,7 +50,7 @@ class Identities:
         self._channels.clear()
         self._users.clear()
 
-    async def space_id(self, conn: aiosqlite.Connection, key: SpaceKey) -> int:
+    async def space_id(self, conn: Connection, key: SpaceKey) -> int:
         """Create on first sight. Call only inside a write transaction."""
         if key in self._spaces:
             return self._spaces[key]
@@ -62,7 +61,7 @@ class Identities:
         assert found is not None
         return found
 
-    async def find_space(self, conn: aiosqlite.Connection, key: SpaceKey) -> int | None:
+    async def find_space(self, conn: Connection, key: SpaceKey) -> int | None:
         if key in self._spaces:
             return self._spaces[key]
         async with conn.execute(
@@ -74,7 +73,7 @@ class Identities:
         self._spaces[key] = int(row[0])
         return self._spaces[key]
 
-    async def channel_id(self, conn: aiosqlite.Connection, channel: ChannelRef) -> int:
+    async def channel_id(self, conn: Connection, channel: ChannelRef) -> int:
         if channel in self._channels:
             return self._channels[channel]
         space = await self.space_id(conn, channel.space_key)
@@ -86,7 +85,7 @@ class Identities:
         assert found is not None
         return found
 
-    async def find_channel(self, conn: aiosqlite.Connection, channel: ChannelRef) -> int | None:
+    async def find_channel(self, conn: Connection, channel: ChannelRef) -> int | None:
         if channel in self._channels:
             return self._channels[channel]
         async with conn.execute(
@@ -101,7 +100,7 @@ class Identities:
         return self._channels[channel]
 
     async def user_ids(
-        self, conn: aiosqlite.Connection, users: Iterable[UserRef]
+        self, conn: Connection, users: Iterable[UserRef]
     ) -> dict[tuple[str, str], int]:
         """Create or rename users as needed; returns (platform, external id) -> key."""
         wanted = {(u.platform, u.external_id): u.name for u in users}
@@ -126,10 +125,10 @@ class Identities:
                     self._users[(row[1], row[2])] = (int(row[0]), row[3])
         return {key: self._users[key][0] for key in wanted}
 
-    async def user_id(self, conn: aiosqlite.Connection, user: UserRef) -> int:
+    async def user_id(self, conn: Connection, user: UserRef) -> int:
         return (await self.user_ids(conn, [user]))[(user.platform, user.external_id)]
 
-    async def find_user(self, conn: aiosqlite.Connection, user: UserRef) -> int | None:
+    async def find_user(self, conn: Connection, user: UserRef) -> int | None:
         key = (user.platform, user.external_id)
         if key in self._users:
             return self._users[key][0]

@@ -5,11 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import aiosqlite
-
 from bot.core.models import UserRef
-from bot.storage.database import Database
 from bot.storage.identity import Identities
+from bot.storage.sql import Cursor, Database
 
 # What is erased. Each table is cleared by its own statement before the user
 # row goes, so the triggers on `scores` (which keep `score_levels`, and so every
@@ -184,5 +182,5 @@ class PrivacyRecords:
         return removed
 
 
-async def _rows(cursor: aiosqlite.Cursor) -> list[dict[str, Any]]:
+async def _rows(cursor: Cursor) -> list[dict[str, Any]]:
     return [dict(row) async for row in cursor]

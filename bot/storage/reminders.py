@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 
-import aiosqlite
-
 from bot.core.models import UserRef
 from bot.core.reminders import Reminder
-from bot.storage.database import Database, to_db
+from bot.storage.database import to_db
 from bot.storage.identity import Identities
+from bot.storage.sql import Database, Row
 
 _SELECT = (
     "SELECT r.user_id, r.remind_at, r.timezone, r.enabled, r.last_sent, "
@@ -17,7 +16,7 @@ _SELECT = (
 )
 
 
-def _row_to_reminder(row: aiosqlite.Row) -> Reminder:
+def _row_to_reminder(row: Row) -> Reminder:
     hour, minute = map(int, row["remind_at"].split(":"))
     return Reminder(
         user_id=int(row["user_id"]),

@@ -15,8 +15,6 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-import aiosqlite
-
 from bot.core.models import SpaceKey, UserRef
 from bot.core.questions import Question
 from bot.core.reviews import (
@@ -30,8 +28,9 @@ from bot.core.reviews import (
     StoredCard,
     TopicStanding,
 )
-from bot.storage.database import Database, from_db, to_db
+from bot.storage.database import from_db, to_db
 from bot.storage.identity import Identities, chunks, placeholders
+from bot.storage.sql import Connection, Database, Row, insert_returning_id
 
 CardKey = tuple[int, str]
 """(users.id, question id)."""
@@ -76,7 +75,7 @@ def _optional_text(instant: datetime | None) -> str | None:
     return None if instant is None else to_db(instant)
 
 
-def _card(row: aiosqlite.Row) -> CardState:
+def _card(row: Row) -> CardState:
     return CardState(
         state=CardPhase(int(row["state"])),
         step=row["step"],
@@ -90,9 +89,7 @@ def _card(row: aiosqlite.Row) -> CardState:
     )
 
 
-async def load_cards(
-    conn: aiosqlite.Connection, keys: Sequence[CardKey]
-) -> dict[CardKey, CardState]:
+async def load_cards(conn: Connection, keys: Sequence[CardKey]) -> dict[CardKey, CardState]:
     """The stored cards among ``keys``; keys without a card are absent.
 
     Grouped by whichever side repeats more (one question for a whole channel
@@ -129,7 +126,7 @@ async def load_cards(
     return found
 
 
-async def save_reviews(conn: aiosqlite.Connection, reviews: Sequence[ReviewWrite]) -> None:
+async def save_reviews(conn: Connection, reviews: Sequence[ReviewWrite]) -> None:
     """Store each card's new state, log each grade and add it to the user's
     topic totals. Call inside a write transaction; does not commit."""
     if not reviews:
@@ -176,14 +173,14 @@ async def save_reviews(conn: aiosqlite.Connection, reviews: Sequence[ReviewWrite
         counts[1] += r.grade is not Grade.AGAIN
     await conn.executemany(
         "INSERT INTO review_topics (user_id, topic, reviews, correct) VALUES (?, ?, ?, ?) "
-        "ON CONFLICT (user_id, topic) DO UPDATE SET reviews = reviews + excluded.reviews, "
-        "correct = correct + excluded.correct",
+        "ON CONFLICT (user_id, topic) DO UPDATE SET reviews = review_topics.reviews + excluded.reviews, "
+        "correct = review_topics.correct + excluded.correct",
         [(user_id, topic, n, right) for (user_id, topic), (n, right) in totals.items()],
     )
 
 
 async def apply_review(
-    conn: aiosqlite.Connection, user_id: int, question: Question, review: CardReview
+    conn: Connection, user_id: int, question: Question, review: CardReview
 ) -> CardState:
     """Read one card, apply ``review`` to it and write it back, inside the
     caller's transaction (so two answers never both start from the old card)."""
@@ -331,12 +328,12 @@ class ReviewRecords:
         async with self.db.write() as conn:
             user_id = await self.ids.user_id(conn, user)
             space_id = None if space is None else await self.ids.space_id(conn, space)
-            cursor = await conn.execute(
+            session_id = await insert_returning_id(
+                conn,
                 "INSERT INTO review_sessions (user_id, space_id, items, started_at, active_at) "
                 "VALUES (?, ?, ?, ?, ?)",
                 (user_id, space_id, _items_json(items), to_db(now), to_db(now)),
             )
-            session_id = cursor.lastrowid
         assert session_id is not None
         return ReviewSession(session_id, user, tuple(items), 0, False, 0, (), now, now)
 
@@ -404,7 +401,7 @@ class ReviewRecords:
                     int(bool(correct)),
                     str(int(review.grade)),
                     to_db(now),
-                    int(finished),
+                    finished,
                     to_db(now),
                     session.id,
                     session.position,

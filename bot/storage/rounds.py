@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sqlite3
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
-
-import aiosqlite
 
 from bot.core.models import (
     AnswerOutcome,
@@ -28,9 +25,10 @@ from bot.core.periods import keys_for
 from bot.core.ports import SettleFn, Settlement
 from bot.core.questions import Question
 from bot.core.streaks import MAX_FREEZES
-from bot.storage.database import Database, from_db, to_db
+from bot.storage.database import from_db, to_db
 from bot.storage.identity import Identities, chunks, placeholders
 from bot.storage.reviews import ReviewWrite, load_cards, save_reviews
+from bot.storage.sql import INTEGRITY_ERRORS, Connection, Database, Row, insert_returning_id
 from bot.storage.ties import split_full_blocks
 
 _SELECT = (
@@ -38,6 +36,7 @@ _SELECT = (
     "FROM rounds r JOIN channels c ON c.id = r.channel_id JOIN spaces s ON s.id = r.space_id "
 )
 _ANSWERABLE = (RoundStatus.POSTING.value, RoundStatus.OPEN.value)
+ANSWERS_PER_INSERT = 250  # four parameters a row, well under either store's limit
 _REVEALING = "revealing"
 """Not a stored status: how the answer path sees a round whose reveal has begun."""
 
@@ -65,7 +64,7 @@ class RevealSteps:
         return max(self.smallest, min(self.largest, scaled, size * 2))
 
 
-def _row_to_round(row: aiosqlite.Row) -> Round:
+def _row_to_round(row: Row) -> Round:
     return Round(
         id=int(row["id"]),
         channel=ChannelRef(row["platform"], row["space_ext"], row["channel_ext"]),
@@ -104,7 +103,8 @@ class RoundRecords:
             async with self.db.write() as conn:
                 channel_id = await self.ids.channel_id(conn, channel)
                 space_id = await self.ids.space_id(conn, channel.space_key)
-                cursor = await conn.execute(
+                round_id = await insert_returning_id(
+                    conn,
                     "INSERT INTO rounds (space_id, channel_id, schedule_id, kind, round_date, "
                     "timezone, question_id, question, status, posted_at, reveals_at) "
                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -122,8 +122,7 @@ class RoundRecords:
                         to_db(reveals_at),
                     ),
                 )
-                round_id = cursor.lastrowid
-        except sqlite3.IntegrityError:
+        except INTEGRITY_ERRORS:
             return None  # that channel already has its scheduled round for this date
         assert round_id is not None
         return Round(
@@ -245,19 +244,18 @@ class RoundRecords:
                     repeats.append((index, key))
                     continue
                 fresh[key] = (index, sub)
-            await conn.execute("SAVEPOINT answers")
+            # The unique key decides who answered first, also between processes:
+            # a row another transaction holds is not inserted, and is read back.
+            inserted = await _insert_answers(conn, fresh)
             taken: dict[tuple[int, int], str] = {}
-            if not await _insert_answers(conn, fresh):
-                await conn.execute("ROLLBACK TO answers")
-                taken = await _taken_choices(conn, list(fresh))
-                for key in [key for key in fresh if key in taken]:
+            missing = [key for key in fresh if key not in inserted]
+            if missing:
+                taken = await _taken_choices(conn, missing)
+                for key in missing:
                     index, sub = fresh.pop(key)
                     results[index] = AnswerResult(
                         AnswerOutcome.ALREADY_ANSWERED, taken[key], rounds[sub.round_id][1]
                     )
-                inserted = await _insert_answers(conn, fresh)
-                assert inserted, "answers changed under the write lock"
-            await conn.execute("RELEASE answers")
             for index, key in repeats:
                 stored = taken[key] if key in taken else fresh[key][1].choice
                 results[index] = AnswerResult(
@@ -286,7 +284,9 @@ class RoundRecords:
         restart after a crash resumes after the last committed step.
         """
         async with self.db.write() as conn:
-            async with conn.execute(_SELECT + "WHERE r.id = ?", (round_id,)) as cursor:
+            async with conn.execute(
+                _SELECT + "WHERE r.id = ? /*pg: FOR UPDATE OF r*/", (round_id,)
+            ) as cursor:
                 row = await cursor.fetchone()
             if row is None or row["status"] == RoundStatus.REVEALED.value:
                 return None
@@ -308,8 +308,13 @@ class RoundRecords:
         while True:
             began = time.perf_counter()
             async with self.db.write() as conn:
+                # A space's totals change in an order no index promises: one
+                # space's steps go one at a time (a no-op on SQLite).
+                await self.db.serialise(conn, space_id)
                 async with conn.execute(
-                    "SELECT status, scored_upto, revealed_at FROM rounds WHERE id = ?", (round_id,)
+                    "SELECT status, scored_upto, revealed_at FROM rounds WHERE id = ? "
+                    "/*pg: FOR UPDATE*/",
+                    (round_id,),
                 ) as cursor:
                     marker = await cursor.fetchone()
                 if marker is None or marker[0] == RoundStatus.REVEALED.value:
@@ -351,7 +356,7 @@ class RoundRecords:
 
     async def _score_step(
         self,
-        conn: aiosqlite.Connection,
+        conn: Connection,
         round_: Round,
         space_id: int,
         channel_id: int,
@@ -369,8 +374,8 @@ class RoundRecords:
             "INSERT INTO scores (space_id, channel_id, period, user_id, points, correct, "
             "answered, reached_at) VALUES (?, ?, ?, ?, ?, ?, 1, ?) "
             "ON CONFLICT (space_id, channel_id, period, user_id) DO UPDATE SET "
-            "points = points + excluded.points, correct = correct + excluded.correct, "
-            "answered = answered + 1, reached_at = CASE WHEN excluded.points > 0 "
+            "points = scores.points + excluded.points, correct = scores.correct + excluded.correct, "
+            "answered = scores.answered + 1, reached_at = CASE WHEN excluded.points > 0 "
             "THEN excluded.reached_at ELSE scores.reached_at END",
             [
                 (
@@ -441,7 +446,7 @@ class RoundRecords:
         return RevealTally(counts, correct, first, on_streak)
 
     async def _streak_states(
-        self, conn: aiosqlite.Connection, space_id: int, user_ids: list[int]
+        self, conn: Connection, space_id: int, user_ids: list[int]
     ) -> dict[int, StreakState]:
         states = {user_id: StreakState() for user_id in user_ids}
         for part in chunks(sorted(user_ids)):
@@ -467,9 +472,7 @@ def streak_from_row(r: Sequence[object]) -> StreakState:
     )
 
 
-async def _save_card_reviews(
-    conn: aiosqlite.Connection, round_: Round, settlement: Settlement
-) -> None:
+async def _save_card_reviews(conn: Connection, round_: Round, settlement: Settlement) -> None:
     """Move each answerer's card of this question, from the card as stored now."""
     question = round_.question
     keys = [(user_id, question.id) for user_id in settlement.reviews]
@@ -491,14 +494,12 @@ async def _save_card_reviews(
     )
 
 
-async def _round_states(
-    conn: aiosqlite.Connection, round_ids: list[int]
-) -> dict[int, tuple[str, datetime]]:
+async def _round_states(conn: Connection, round_ids: list[int]) -> dict[int, tuple[str, datetime]]:
     states: dict[int, tuple[str, datetime]] = {}
     for part in chunks(round_ids):
         async with conn.execute(
             "SELECT id, status, reveals_at, scored_upto IS NOT NULL FROM rounds "  # noqa: S608
-            f"WHERE id IN ({placeholders(len(part))})",
+            f"WHERE id IN ({placeholders(len(part))}) ORDER BY id /*pg: FOR SHARE*/",
             part,
         ) as cursor:
             async for row in cursor:
@@ -508,23 +509,32 @@ async def _round_states(
 
 
 async def _insert_answers(
-    conn: aiosqlite.Connection, fresh: dict[tuple[int, int], tuple[int, AnswerSubmission]]
-) -> bool:
-    """Insert every row that is not there yet; True if none was there."""
-    before = conn.total_changes
-    await conn.executemany(
-        "INSERT INTO answers (round_id, user_id, choice, answered_at) VALUES (?, ?, ?, ?) "
-        "ON CONFLICT (round_id, user_id) DO NOTHING",
-        [
-            (round_id, user_id, sub.choice, to_db(sub.answered_at))
-            for (round_id, user_id), (_, sub) in fresh.items()
-        ],
-    )
-    return conn.total_changes - before == len(fresh)
+    conn: Connection, fresh: dict[tuple[int, int], tuple[int, AnswerSubmission]]
+) -> set[tuple[int, int]]:
+    """Insert every row that is not there yet; returns the keys inserted.
+
+    Rows go in key order, so two processes inserting overlapping batches on
+    PostgreSQL take the row locks in one order and cannot deadlock.
+    """
+    rows = [
+        (round_id, user_id, sub.choice, to_db(sub.answered_at))
+        for (round_id, user_id), (_, sub) in sorted(fresh.items(), key=lambda item: item[0])
+    ]
+    inserted: set[tuple[int, int]] = set()
+    for part in chunks(rows, ANSWERS_PER_INSERT):
+        async with conn.execute(
+            "INSERT INTO answers (round_id, user_id, choice, answered_at) "  # noqa: S608
+            f"VALUES {placeholders(len(part), width=4)} "
+            "ON CONFLICT (round_id, user_id) DO NOTHING RETURNING round_id, user_id",
+            [value for row in part for value in row],
+        ) as cursor:
+            async for row in cursor:
+                inserted.add((int(row[0]), int(row[1])))
+    return inserted
 
 
 async def _taken_choices(
-    conn: aiosqlite.Connection, keys: list[tuple[int, int]]
+    conn: Connection, keys: list[tuple[int, int]]
 ) -> dict[tuple[int, int], str]:
     by_round: dict[int, list[int]] = {}
     for round_id, user_id in keys:

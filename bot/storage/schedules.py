@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from datetime import time, timedelta
 
-import aiosqlite
-
 from bot.core.models import ChannelRef, Schedule, SpaceKey
 from bot.core.questions import Difficulty
-from bot.storage.database import Database
 from bot.storage.identity import Identities
+from bot.storage.sql import Database, Row
 
 _SELECT = (
     "SELECT sc.*, s.platform, s.external_id AS space_ext, c.external_id AS channel_ext "
@@ -25,7 +23,7 @@ def _mask_to_days(mask: int) -> frozenset[int]:
     return frozenset(d for d in range(7) if mask & (1 << d))
 
 
-def _row_to_schedule(row: aiosqlite.Row) -> Schedule:
+def _row_to_schedule(row: Row) -> Schedule:
     hour, minute = map(int, row["post_time"].split(":"))
     return Schedule(
         id=int(row["id"]),

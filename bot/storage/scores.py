@@ -6,9 +6,9 @@ from __future__ import annotations
 from datetime import date
 
 from bot.core.models import Group, ScoreRow, SpaceKey, StreakState, UserRef
-from bot.storage.database import Database
 from bot.storage.identity import Identities
 from bot.storage.rounds import streak_from_row
+from bot.storage.sql import Database
 
 _GROUP_JOIN = "JOIN group_members gm ON gm.user_id = sc.user_id AND gm.group_id = ? "
 
@@ -181,7 +181,7 @@ class ScoreRecords:
             return []
         async with self.db.reader.execute(
             "SELECT round_date FROM rounds WHERE space_id = ? AND round_date >= ? "
-            "GROUP BY round_date HAVING SUM(status != 'revealed') = 0 ORDER BY round_date",
+            "GROUP BY round_date HAVING COUNT(CASE WHEN status <> 'revealed' THEN 1 END) = 0 ORDER BY round_date",
             (space_id, since.isoformat()),
         ) as cursor:
             return [date.fromisoformat(r[0]) async for r in cursor]

@@ -9,7 +9,7 @@ one, plus one row per earlier block and per higher total.
 
 from __future__ import annotations
 
-import aiosqlite
+from bot.storage.sql import Connection
 
 BLOCK_LIMIT = 1024
 """A block over this many users is split; the partial index tie_blocks_full
@@ -18,7 +18,7 @@ lookup, not a scan of every block."""
 BLOCK_SIZE = 512
 
 
-async def split_full_blocks(conn: aiosqlite.Connection) -> int:
+async def split_full_blocks(conn: Connection) -> int:
     """Split every block over the limit, inside the caller's transaction; returns
     how many blocks were added."""
     async with conn.execute(

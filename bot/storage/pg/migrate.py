@@ -18,10 +18,14 @@ from __future__ import annotations
 import logging
 
 import asyncpg
+from asyncpg.pool import PoolConnectionProxy
 
 from bot.storage.database import Migration, migrations
 
 log = logging.getLogger(__name__)
+
+PgConn = asyncpg.Connection | PoolConnectionProxy
+"""A connection of its own or one borrowed from a pool."""
 
 MIGRATION_LOCK = 0x5354_5544_5942_4F54
 """The advisory-lock key every studybot process uses while migrating ("STUDYBOT"
@@ -41,7 +45,7 @@ def pg_migrations() -> list[Migration]:
     return migrations("bot.storage.pg")
 
 
-async def pg_schema_version(conn: asyncpg.Connection) -> int:
+async def pg_schema_version(conn: PgConn) -> int:
     """The newest migration applied, 0 for a database studybot never touched."""
     exists = await conn.fetchval("SELECT to_regclass('schema_version') IS NOT NULL")
     if not exists:
@@ -50,7 +54,7 @@ async def pg_schema_version(conn: asyncpg.Connection) -> int:
     return int(version)
 
 
-async def apply_pg_migrations(conn: asyncpg.Connection, *, target: int | None = None) -> list[str]:
+async def apply_pg_migrations(conn: PgConn, *, target: int | None = None) -> list[str]:
     """Bring the schema up to ``target`` (default: newest), one transaction per
     file; returns the names of the files this call applied.
 
