@@ -25,9 +25,12 @@ from bot.core.clock import SystemClock
 from bot.core.models import UserRef
 from bot.core.privacy import PrivacyService
 from bot.health import start_health
-from bot.storage import Database, SqliteStore
+from bot.storage import Database, SqlStore
 from bot.storage.backup import BackupError, backup, restore
 from bot.storage.database import apply_migrations, migrations, schema_version
+from bot.storage.opening import open_database
+from bot.storage.pg.database import PgDatabase
+from bot.storage.pg.migrate import apply_pg_migrations, pg_migrations, pg_schema_version
 
 log = logging.getLogger("studybot")
 
@@ -53,8 +56,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     console.add_argument("--user", help="who you are to start with (switch later with /as NAME)")
 
+    shards = argparse.ArgumentParser(add_help=False)
+    shards.add_argument(
+        "--shards",
+        metavar="IDS",
+        help="run only these Discord gateway shards, like 0-3 or 0-3,6, when several "
+        "processes share one database (discord.shards in the config)",
+    )
+    shards.add_argument(
+        "--shard-count",
+        metavar="N",
+        help="the total number of Discord shards across every process; alone, this "
+        "process runs all N (discord.shard_count)",
+    )
     discord_cmd = commands.add_parser(
-        "discord", parents=[health], help="run the bot on Discord (needs DISCORD_TOKEN)"
+        "discord", parents=[health, shards], help="run the bot on Discord (needs DISCORD_TOKEN)"
     )
     discord_cmd.add_argument(
         "--sync",
@@ -76,7 +92,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     run = commands.add_parser(
-        "run", parents=[health], help="run every platform whose credentials are set, in one process"
+        "run",
+        parents=[health, shards],
+        help="run every platform whose credentials are set, in one process",
     )
     run.add_argument("--sync", action="store_true", help="as for `studybot discord --sync`")
     run.add_argument("--slack-http", type=_port, metavar="PORT", help="as `studybot slack --http`")
@@ -129,6 +147,25 @@ def _port(text: str) -> int:
     return port
 
 
+def _apply_shards(settings: Settings, args: argparse.Namespace) -> str | None:
+    """Put ``--shards``/``--shard-count`` over the config's and check the pair,
+    before anything connects; the one-line reason when they are refused."""
+    from bot.adapters.discord.shards import plan_shards  # free of discord.py
+
+    count: int | str | None = settings.discord.shard_count
+    if args.shard_count is not None:
+        count = args.shard_count
+    if args.shards is not None:
+        settings.discord.shards = args.shards
+    try:
+        plan = plan_shards(settings.discord.shards, count)
+    except ValueError as exc:
+        return str(exc)
+    if plan is not None:  # the launcher reads the pair from the settings again
+        settings.discord.shard_count = plan.count
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
@@ -139,6 +176,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = args.command or "console"
     if getattr(args, "health_port", None) is not None:
         settings.health.port = args.health_port
+    if command in {"discord", "run"} and (refused := _apply_shards(settings, args)) is not None:
+        print(f"studybot {command}: {refused}", file=sys.stderr)
+        return 2
     quiet_default = logging.WARNING if command == "console" else logging.INFO
     configured = getattr(logging, settings.logging.level)
     level = logging.DEBUG if args.verbose else max(configured, quiet_default)
@@ -187,8 +227,11 @@ def _bank(settings: Settings, action: str, args: argparse.Namespace) -> int:
 
 
 async def _reports(settings: Settings) -> int:
-    async with Database(settings.database_path) as db:
-        reports = await SqliteStore(db).open_reports()
+    db = await open_database(settings)
+    try:
+        reports = await SqlStore(db).open_reports()
+    finally:
+        await db.close()
     if not reports:
         print("no open question reports")
     for r in reports:
@@ -200,17 +243,27 @@ async def _reports(settings: Settings) -> int:
 async def _privacy(settings: Settings, args: argparse.Namespace) -> int:
     """For admins acting on a deletion request that came by email or support ticket."""
     person = UserRef(args.platform.strip().lower(), args.user.strip())
-    async with Database(settings.database_path) as db:
-        service = PrivacyService(store=SqliteStore(db), clock=SystemClock())
+    db = await open_database(settings)
+    try:
+        service = PrivacyService(store=SqlStore(db), clock=SystemClock())
         if args.privacy_command == "export":
             print(await service.export_json(person))
             return 0
         erased = await service.delete(person)
+    finally:
+        await db.close()
     print(f"erased {person.platform} user {person.external_id}: {erased.summary()}")
     return 0
 
 
 def _backup(settings: Settings, args: argparse.Namespace) -> int:
+    if settings.postgres_url is not None:
+        print(
+            f"db {args.db_command}: the store is PostgreSQL; use pg_dump and pg_restore "
+            "(README: 'Running at scale')",
+            file=sys.stderr,
+        )
+        return 2
     database = settings.database_path
     try:
         if args.db_command == "backup":
@@ -231,6 +284,8 @@ def _backup(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _db(settings: Settings, action: str) -> int:
+    if settings.postgres_url is not None:
+        return await _pg_db(settings, action)
     db = Database(settings.database_path)
     await db.open(migrate=False)
     try:
@@ -241,6 +296,23 @@ async def _db(settings: Settings, action: str) -> int:
         version = await schema_version(conn)
         newest = migrations()[-1].version
         print(f"{settings.database_path}: schema version {version} (newest {newest})")
+        return 0 if version == newest else 1
+    finally:
+        await db.close()
+
+
+async def _pg_db(settings: Settings, action: str) -> int:
+    """``db migrate`` / ``db status`` on the shared PostgreSQL store."""
+    db = PgDatabase(settings.postgres_url or "")
+    await db.open(migrate=False)
+    try:
+        async with db.pool.acquire() as conn:
+            if action == "migrate":
+                applied = await apply_pg_migrations(conn)
+                print(f"applied {len(applied)} migration(s): {', '.join(applied) or 'none needed'}")
+            version = await pg_schema_version(conn)
+        newest = pg_migrations()[-1].version
+        print(f"{db.where}: schema version {version} (newest {newest})")
         return 0 if version == newest else 1
     finally:
         await db.close()

@@ -10,7 +10,7 @@ events take.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import discord
@@ -20,7 +20,7 @@ from discord.webhook.async_ import async_context
 from bot.adapters.discord.client import StudyBot
 from bot.adapters.discord.ids import PLATFORM
 from bot.adapters.discord.platform import DiscordPlatform
-from bot.app import Runtime
+from bot.app import Runtime, Services
 from tests.discord_adapter.fakes import (
     APP_ID,
     BOT_ID,
@@ -125,6 +125,8 @@ class DiscordWorld:
         self.client: StudyBot | None = None
         self.extra_guilds: list[dict[str, Any]] = []
         """More servers in the cache at every start (``guild_payload(id, channels)``)."""
+        self.make_client: Callable[[Services], StudyBot] = StudyBot
+        """Builds the client on every start; a sharded one for the scale-out tests."""
         harness.before_start.append(self.attach)
         async_context.set(self.fake.adapter())
 
@@ -132,7 +134,7 @@ class DiscordWorld:
         """A fresh process: new client, same database and same fake Discord."""
         if self.client is not None:
             await self.client.close()
-        client = StudyBot(runtime.services)
+        client = self.make_client(runtime.services)
         self.fake.install(client)
         await client._async_setup_hook()
         state = client._connection

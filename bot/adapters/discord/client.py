@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import discord
 from discord.ext import commands
@@ -19,6 +19,7 @@ from bot.adapters.discord.components import AnswerButton, DrillButton, ReviewBut
 from bot.adapters.discord.ids import channel_ref, space_key
 from bot.adapters.discord.render import NO_MENTIONS
 from bot.adapters.discord.replies import StudyTree
+from bot.adapters.discord.shards import ShardPlan
 
 if TYPE_CHECKING:
     from bot.app import Services
@@ -40,15 +41,25 @@ def intents() -> discord.Intents:
 
 
 class StudyBot(commands.Bot):
+    """One gateway connection for every server: what a single process runs."""
+
     def __init__(
-        self, services: Services, *, sync: bool = False, dev_guild: int | None = None
+        self,
+        services: Services,
+        *,
+        sync: bool = False,
+        dev_guild: int | None = None,
+        **options: Any,
     ) -> None:
+        # ``options`` carries shard_ids/shard_count up to AutoShardedClient when
+        # ShardedStudyBot puts it in the hierarchy; plain Client takes neither.
         super().__init__(
             command_prefix=commands.when_mentioned,
             intents=intents(),
             tree_cls=StudyTree,
             allowed_mentions=NO_MENTIONS,
             help_command=None,
+            **options,
         )
         self.services = services
         self.sync_on_start = sync
@@ -87,6 +98,55 @@ class StudyBot(commands.Bot):
         )
         if disabled is not None:
             log.info("channel %s deleted; its daily question is disabled", channel.id)
+
+
+class ShardedStudyBot(StudyBot, commands.AutoShardedBot):
+    """The same bot on some of Discord's gateway shards, for several processes.
+
+    Discord sends each server's events down one shard, so a process running
+    shards 4-7 of 8 never hears of servers on 0-3. Nothing here depends on
+    which process hears what: rounds, drills and reviews live in the shared
+    database, and every button's custom_id names its row, so any process can
+    answer any click, including DMs, which only ever arrive on shard 0.
+    """
+
+    def __init__(
+        self,
+        services: Services,
+        *,
+        shards: ShardPlan,
+        sync: bool = False,
+        dev_guild: int | None = None,
+    ) -> None:
+        super().__init__(
+            services,
+            sync=sync,
+            dev_guild=dev_guild,
+            shard_ids=list(shards.ids),
+            shard_count=shards.count,
+        )
+        self.plan = shards
+
+    async def on_shard_ready(self, shard_id: int) -> None:
+        log.info("gateway shard %d of %d is ready", shard_id, self.plan.count)
+
+
+def build_client(
+    services: Services,
+    *,
+    sync: bool = False,
+    dev_guild: int | None = None,
+    shards: ShardPlan | None = None,
+) -> StudyBot:
+    """A plain single-connection bot unless ``shards`` says otherwise.
+
+    Unsharded stays a plain ``commands.Bot``: discord.py recommends its
+    AutoShardedClient only past about 1,000 servers, and without a count it
+    would ask Discord for one and open that many connections, a change to a
+    single process's behaviour nobody asked for."""
+    if shards is None:
+        return StudyBot(services, sync=sync, dev_guild=dev_guild)
+    return ShardedStudyBot(services, shards=shards, sync=sync, dev_guild=dev_guild)
 
 
 async def sync_commands(bot: commands.Bot, dev_guild: int | None = None) -> int:

@@ -7,6 +7,7 @@ are handled (waited out) inside discord.py and only show up here as delay.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -23,6 +24,29 @@ from bot.core.ports import PostFailed
 log = logging.getLogger(__name__)
 
 NEEDED = "View Channel, Send Messages, Embed Links and Read Message History"
+
+NONCE_LIMIT = 25
+"""Discord refuses a longer message nonce."""
+QUESTION_POST = "q"
+REVEAL_POST = "r"
+
+
+def post_nonce(kind: str, round_: Round) -> str:
+    """The nonce of one of a round's posts, the same in every process.
+
+    Sent with ``enforce_nonce``, it makes the post idempotent: if the same
+    nonce was used by the bot in the last few minutes, Discord returns that
+    message instead of creating another. So a post retried after a crash, or
+    made by a second process that took over the round, shows once. It derives
+    from the round's id and channel, which every process reads from the shared
+    database, and the kind of post, so the question and its reveal differ. A
+    hash, not the bare id: two databases behind one bot token (a staging copy)
+    number their rounds alike, and would silently swallow each other's posts.
+    """
+    where = round_.channel
+    seed = f"studybot:{kind}:{round_.id}:{where.platform}:{where.space}:{where.channel}"
+    digest = hashlib.blake2b(seed.encode("utf-8"), digest_size=12).hexdigest()
+    return f"{kind}{digest}"[:NONCE_LIMIT]
 
 
 @asynccontextmanager
@@ -59,10 +83,13 @@ class DiscordPlatform:
     async def post_question(self, round_: Round) -> str | None:
         channel = self._channel(round_.channel)
         async with delivering("post the daily question"):
+            # discord.py sends enforce_nonce=true with every nonce it is given
+            # (2.x's send() has no switch for it); the payload test checks both.
             message = await channel.send(
                 embed=render.question_embed(round_),
                 view=answer_view(round_),
                 allowed_mentions=render.NO_MENTIONS,
+                nonce=post_nonce(QUESTION_POST, round_),
             )
         return str(message.id)
 
@@ -88,6 +115,7 @@ class DiscordPlatform:
                 embed=render.reveal_embed(summary),
                 reference=reference,  # type: ignore[arg-type]
                 allowed_mentions=render.NO_MENTIONS,
+                nonce=post_nonce(REVEAL_POST, round_),
             )
 
     async def post_recap(self, recap: Recap) -> None:
