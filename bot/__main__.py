@@ -12,6 +12,7 @@ import logging
 import sys
 import threading
 from collections.abc import AsyncIterator, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
@@ -23,6 +24,7 @@ from bot.bank.commands import run_check, run_stats
 from bot.config import ConfigError, Settings, load_settings
 from bot.core.clock import SystemClock
 from bot.core.models import UserRef
+from bot.core.ownership import Worker
 from bot.core.privacy import PrivacyService
 from bot.health import start_health
 from bot.storage import Database, SqlStore
@@ -313,9 +315,30 @@ async def _pg_db(settings: Settings, action: str) -> int:
             version = await pg_schema_version(conn)
         newest = pg_migrations()[-1].version
         print(f"{db.where}: schema version {version} (newest {newest})")
+        if version >= WORKERS_SCHEMA:
+            print_workers(await SqlStore(db).list_workers(), datetime.now(UTC))
         return 0 if version == newest else 1
     finally:
         await db.close()
+
+
+WORKERS_SCHEMA = 7
+"""The migration that made the ``workers`` table."""
+
+
+def print_workers(workers: list[Worker], now: datetime) -> None:
+    """The bot processes sharing the store, live first, with what each owns."""
+    live = [w for w in workers if w.live(now)]
+    print(f"{len(live)} live process(es)" + (":" if workers else ""))
+    for w in sorted(workers, key=lambda w: (not w.live(now), w.name)):
+        left = (w.expires_at - now).total_seconds()
+        lease = f"lease {left:.0f}s left" if left > 0 else f"EXPIRED {-left:.0f}s ago"
+        shards = f", shards {w.shards}" if w.shards else ""
+        print(
+            f"  {w.name}  {','.join(sorted(w.platforms)) or '-'}{shards}; {lease}; "
+            f"owns {w.schedules} schedules, {w.rounds} pending reveals, "
+            f"{w.reminders} reminders; up since {w.started_at:%Y-%m-%d %H:%M:%S} UTC"
+        )
 
 
 NO_PLATFORM = (

@@ -11,10 +11,13 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
+import os
 import random
+import secrets
+import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC
+from datetime import UTC, timedelta
 from typing import Any, TypeVar
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -27,7 +30,8 @@ from bot.core.clock import SystemClock
 from bot.core.community import GroupService, ReportService
 from bot.core.drills import DrillService
 from bot.core.leaderboards import LeaderboardService
-from bot.core.ports import Clock, Platform
+from bot.core.ownership import Coordinator, OwnedJobs
+from bot.core.ports import Clock, JobScheduler, Platform
 from bot.core.privacy import PrivacyService
 from bot.core.recap import RecapService
 from bot.core.recovery import recover
@@ -100,7 +104,14 @@ class Runtime:
     shards: str = ""
     """The Discord gateway shards this process runs, as ``0-3 of 8`` (set by the
     Discord launcher; empty when it runs none). Shown by ``studybot db status``."""
+    coordinator: Coordinator | None = None
+    """Set when the store is shared (PostgreSQL): this process then arms only
+    the timers it owns, and renews its lease every ``lease / 3``."""
+    renew: bool = True
+    """Renew the lease on a timer; tests that drive :meth:`Coordinator.tick`
+    themselves switch it off."""
     started: bool = False
+    _renewing: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         # Paused while every job is rebuilt: a running APScheduler re-plans its
@@ -109,9 +120,25 @@ class Runtime:
         self.scheduler.start(paused=True)
         self.started = True
         try:
-            await self._recover()
+            if self.coordinator is None:
+                await self._recover()
+            else:
+                # The first renewal is the recovery: it adopts what this process owns.
+                self.coordinator.shards = self.shards
+                await self.coordinator.tick()
+                if self.renew:
+                    self._renewing = asyncio.create_task(self._renew(self.coordinator))
         finally:
             self.scheduler.resume()
+
+    async def _renew(self, coordinator: Coordinator) -> None:
+        interval = coordinator.lease.total_seconds() / 3
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await coordinator.tick()
+            except Exception:  # the next renewal tries again; the lease allows two misses
+                log.exception("renewing this process's lease failed")
 
     async def _recover(self) -> None:
         await recover(
@@ -124,10 +151,16 @@ class Runtime:
         )
 
     async def close(self) -> None:
+        if self._renewing is not None:
+            self._renewing.cancel()
+            await asyncio.gather(self._renewing, return_exceptions=True)
+            self._renewing = None
         if self.started:
             self.scheduler.shutdown(wait=False)
             self.started = False
         await self.services.rounds.close()
+        if self.coordinator is not None and self.coordinator.live:
+            await self.coordinator.retire()
         await self.db.close()
 
     async def __aenter__(self) -> Runtime:
@@ -199,6 +232,9 @@ async def build_runtime(
         post_grace=game.late_post_grace,
         on_remind=_logged("remind", remind),
     )
+    # A shared store means other processes may be running: arm only owned work.
+    owned = OwnedJobs(jobs, lambda key, platform: False) if db.shared else None
+    timers: JobScheduler = owned or jobs
     reviews = ReviewService(
         store=store,
         bank=bank,
@@ -211,7 +247,7 @@ async def build_runtime(
         store=store,
         bank=bank,
         platforms=platforms,
-        scheduler=jobs,
+        scheduler=timers,
         clock=clock,
         settings=game,
         rng=rng,
@@ -222,7 +258,7 @@ async def build_runtime(
     services = Services(
         rounds=rounds,
         schedules=ScheduleService(
-            store=store, bank=bank, scheduler=jobs, clock=clock, settings=game
+            store=store, bank=bank, scheduler=timers, clock=clock, settings=game
         ),
         boards=boards,
         groups=GroupService(store=store, clock=clock),
@@ -240,7 +276,7 @@ async def build_runtime(
         privacy=PrivacyService(store=store, clock=clock),
         reviews=reviews,
         reminders=ReminderService(
-            store=store, platforms=platforms, scheduler=jobs, clock=clock, settings=game
+            store=store, platforms=platforms, scheduler=timers, clock=clock, settings=game
         ),
         stats=StatsService(boards=boards, store=store, reviews=reviews, clock=clock),
         bank=bank,
@@ -248,6 +284,23 @@ async def build_runtime(
         settings=game,
     )
     holder["s"] = services
+    coordinator: Coordinator | None = None
+    if owned is not None:
+        coordinator = leases = Coordinator(
+            name=f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}",
+            store=store,
+            jobs=owned,
+            rounds=rounds,
+            reminders=services.reminders,
+            clock=clock,
+            settings=game,
+            lease=timedelta(seconds=settings.scale.lease_seconds),
+            host=socket.gethostname(),
+            pid=os.getpid(),
+            running=platforms,
+        )
+        owned.owns = leases.owns
+        services.recaps.owns = lambda schedule: leases.owns_channel(schedule.channel)
     if settings.database.backup_dir is not None:
         if settings.postgres_url is None:
             schedule_backups(scheduler, settings)
@@ -256,7 +309,9 @@ async def build_runtime(
                 "database.backup_dir is set but the database is PostgreSQL: back it up with "
                 "pg_dump or the server's own backups; studybot copies only SQLite files"
             )
-    return Runtime(db, store, scheduler, jobs, services, platforms, telemetry)
+    return Runtime(
+        db, store, scheduler, jobs, services, platforms, telemetry, coordinator=coordinator
+    )
 
 
 def schedule_backups(scheduler: AsyncIOScheduler, settings: Settings) -> None:

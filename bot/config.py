@@ -217,6 +217,13 @@ class HealthSettings(_Section):
     host: str = "127.0.0.1"
 
 
+class ScaleSettings(_Section):
+    # Several processes on one PostgreSQL database: each renews a lease every
+    # lease_seconds / 3; a process silent for lease_seconds is taken as dead and
+    # its schedules, reveals and reminders move to the others.
+    lease_seconds: int = Field(30, ge=3, le=3600)
+
+
 class LoggingSettings(_Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
@@ -234,6 +241,7 @@ class Settings(BaseSettings):
     discord: DiscordSettings = Field(default_factory=DiscordSettings)
     slack: SlackSettings = Field(default_factory=SlackSettings)
     health: HealthSettings = Field(default_factory=HealthSettings)
+    scale: ScaleSettings = Field(default_factory=ScaleSettings)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
     db: Path | None = Field(None, description="STUDYBOT_DB: short form of database.path")
     discord_token: SecretStr | None = Field(None, validation_alias="DISCORD_TOKEN")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.core.models import (
@@ -47,7 +47,8 @@ if TYPE_CHECKING:  # reviews.py imports this module; these names are only annota
         TopicStanding,
     )
 
-if TYPE_CHECKING:  # reminders.py imports this module too
+if TYPE_CHECKING:  # reminders.py and ownership.py import this module too
+    from bot.core.ownership import Owned, Worker
     from bot.core.reminders import Reminder
 
 
@@ -374,6 +375,16 @@ class Store(Protocol):
     async def release_reminder(self, user_id: int, day: date, previous: date | None) -> None:
         """Undo a claim of ``day`` whose message was not delivered."""
         ...
+
+    # leases of the processes sharing the store (core/ownership.py)
+    async def renew_lease(
+        self, worker: Worker, owned: Owned, *, keep_expired: timedelta
+    ) -> list[Worker]:
+        """Write this process's lease; every row, live or recently expired."""
+        ...
+
+    async def end_lease(self, name: str) -> None: ...
+    async def list_workers(self) -> list[Worker]: ...
 
     # privacy
     async def export_user(self, user: UserRef) -> dict[str, Any] | None:

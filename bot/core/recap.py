@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import timedelta
 
 from bot.core.leaderboards import LeaderboardService
-from bot.core.models import Period, Recap, Scope, UserRef
+from bot.core.models import Period, Recap, Schedule, Scope, UserRef
 from bot.core.periods import week_key, week_start
 from bot.core.ports import Clock, Platform, PostFailed, Store
 from bot.core.timeutil import local_date
@@ -35,6 +35,10 @@ class RecapService:
         self.platforms = platforms
         self.clock = clock
         self.max_concurrent = max_concurrent
+        self.owns: Callable[[Schedule], bool] = lambda schedule: True
+        """Which schedules' recaps this process posts: all of them, unless
+        several processes share the store (then each posts its own channels';
+        the recap claim would stop a second post anyway)."""
 
     async def post_zone_recaps(self, timezone: str) -> int:
         """Monday 00:00 in ``timezone``: the recap of every schedule there, a
@@ -42,7 +46,11 @@ class RecapService:
         due = [
             s.id
             for s in await self.store.list_schedules()
-            if s.timezone == timezone and s.recap and not s.paused and s.id is not None
+            if s.timezone == timezone
+            and s.recap
+            and not s.paused
+            and s.id is not None
+            and self.owns(s)
         ]
         slots = asyncio.Semaphore(self.max_concurrent)
 

@@ -13,8 +13,8 @@ import logging
 from bot.core.ports import Clock, JobScheduler, Store
 from bot.core.reminders import ReminderService
 from bot.core.rounds import RoundService
+from bot.core.schedules import catch_up
 from bot.core.settings import GameSettings
-from bot.core.timeutil import local_date, previous_occurrence, zone
 
 log = logging.getLogger(__name__)
 
@@ -35,16 +35,7 @@ async def recover(
     late = 0
     for schedule in schedules:
         scheduler.set_daily(schedule)
-        now = clock.now()
-        due = previous_occurrence(
-            schedule.post_time, zone(schedule.timezone), schedule.weekdays, now
-        )
-        if due is None or now - due > settings.late_post_grace:
-            continue
-        if await store.has_scheduled_round(schedule.channel, local_date(due, schedule.timezone)):
-            continue
-        assert schedule.id is not None
-        if await rounds.post_scheduled(schedule.id) is not None:
+        if await catch_up(schedule, store, rounds, clock, settings):
             late += 1
     log.info(
         "recovered %d unrevealed rounds, %d schedules, %d late posts",

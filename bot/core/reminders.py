@@ -190,13 +190,18 @@ class ReminderService:
         reminders = await self.store.list_reminders()
         late = 0
         for reminder in reminders:
-            self.scheduler.set_reminder(reminder)
-            now = self.clock.now()
-            if self._pending(reminder, now) is not None and await self.send_due(
-                reminder.user_id, now
-            ):
+            if await self.adopt(reminder):
                 late += 1
         return len(reminders), late
+
+    async def adopt(self, reminder: Reminder) -> bool:
+        """Arm one reminder's job and send today's if it was missed while no
+        process had it armed; True when that late reminder went out."""
+        self.scheduler.set_reminder(reminder)
+        now = self.clock.now()
+        if self._pending(reminder, now) is None:
+            return False
+        return await self.send_due(reminder.user_id, now)
 
     def _pending(self, reminder: Reminder, now: datetime) -> tuple[datetime, date] | None:
         """(the reminder's time, its local date) when a reminder is owed at

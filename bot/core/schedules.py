@@ -13,15 +13,18 @@ from bot.core.errors import NotFound, UserError
 from bot.core.models import ChannelRef, Schedule, SpaceKey
 from bot.core.ports import Clock, JobScheduler, QuestionSource, Store
 from bot.core.questions import Difficulty
+from bot.core.rounds import RoundService
 from bot.core.settings import GameSettings
 from bot.core.timeutil import (
     ALL_DAYS,
     check_reveal_delay,
+    local_date,
     next_occurrence,
     parse_duration,
     parse_time_of_day,
     parse_timezone,
     parse_weekdays,
+    previous_occurrence,
     zone,
 )
 
@@ -176,3 +179,23 @@ class ScheduleService:
             self.clock.now(),
             inclusive=False,
         )
+
+
+async def catch_up(
+    schedule: Schedule,
+    store: Store,
+    rounds: RoundService,
+    clock: Clock,
+    settings: GameSettings,
+) -> bool:
+    """Post the question a schedule missed while nobody had its timer armed (the
+    bot was down, or the process that owned it died), if its time is at most
+    ``late_post_grace`` ago and that day has no round yet. True when posted."""
+    now = clock.now()
+    due = previous_occurrence(schedule.post_time, zone(schedule.timezone), schedule.weekdays, now)
+    if due is None or now - due > settings.late_post_grace:
+        return False
+    if await store.has_scheduled_round(schedule.channel, local_date(due, schedule.timezone)):
+        return False
+    assert schedule.id is not None
+    return await rounds.post_scheduled(schedule.id) is not None

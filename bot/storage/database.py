@@ -174,6 +174,9 @@ class Database:
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
 
+    shared = False
+    """One process owns a SQLite file (see bot/process.py), so it arms every timer."""
+
     @property
     def reader(self) -> aiosqlite.Connection:
         if self._reader is None:

@@ -1,13 +1,23 @@
 """Maps the domain's external ids (platform, space, channel, user) to integer keys.
 
-Keys never change once made, so they are cached: the answer path resolves a
-user without a query after the first time it sees them.
+Spaces and channels are never deleted, so their keys never change once made
+and are cached. A key is cached as soon as its row is inserted, inside the
+write transaction. If that transaction rolls back, the row is gone and SQLite
+will hand the same key to the next new row, so :meth:`Identities.forget` must
+run after every rollback; ``SqlStore`` registers it with
+``Database.on_rollback``. The caches are only caches: emptying them costs one
+query per key, the next time.
 
-A key is cached as soon as its row is inserted, inside the write transaction.
-If that transaction rolls back, the row is gone and SQLite will hand the same
-key to the next new row, so :meth:`Identities.forget` must run after every
-rollback; ``SqlStore`` registers it with ``Database.on_rollback``. The
-caches are only caches: emptying them costs one query per key, the next time.
+Users are cached too, but a cached key is checked again in every write
+transaction that uses it. Erasing someone (``privacy delete``) deletes their
+row, and the process that does it may be another bot worker or the command
+line: an unchecked key would then point at no row (a foreign-key error that
+fails a whole batch of answers) or, on SQLite, which hands an erased top key
+to the next new row, at someone else, who would be credited with these
+answers. The check is one query by primary key for a whole batch; on
+PostgreSQL it also holds the rows (``FOR KEY SHARE``) until the transaction
+commits, so an erasure running at that moment waits instead of failing it.
+Reads (:meth:`Identities.find_user`) look the user up afresh.
 """
 
 from __future__ import annotations
@@ -102,8 +112,13 @@ class Identities:
     async def user_ids(
         self, conn: Connection, users: Iterable[UserRef]
     ) -> dict[tuple[str, str], int]:
-        """Create or rename users as needed; returns (platform, external id) -> key."""
+        """Create or rename users as needed; returns (platform, external id) -> key.
+        Call only inside a write transaction."""
         wanted = {(u.platform, u.external_id): u.name for u in users}
+        cached = {key: self._users[key][0] for key in wanted if key in self._users}
+        if cached:
+            for key in cached.keys() - await _still_theirs(conn, cached):
+                del self._users[key]  # erased, maybe by another process: made again below
         stale = [
             (platform, ext, name)
             for (platform, ext), name in wanted.items()
@@ -129,11 +144,31 @@ class Identities:
         return (await self.user_ids(conn, [user]))[(user.platform, user.external_id)]
 
     async def find_user(self, conn: Connection, user: UserRef) -> int | None:
-        key = (user.platform, user.external_id)
-        if key in self._users:
-            return self._users[key][0]
+        """The user's key, read afresh: a cached one may have been erased since."""
         async with conn.execute(
-            "SELECT id FROM users WHERE platform = ? AND external_id = ?", key
+            "SELECT id FROM users WHERE platform = ? AND external_id = ?",
+            (user.platform, user.external_id),
         ) as cursor:
             row = await cursor.fetchone()
         return int(row[0]) if row else None
+
+
+async def _still_theirs(
+    conn: Connection, cached: dict[tuple[str, str], int]
+) -> set[tuple[str, str]]:
+    """Which cached keys still belong to their user. Looked up by key, the
+    cheapest probe there is; a missing row or someone else's row (SQLite hands
+    an erased top key to the next new user) means the entry is stale. On
+    PostgreSQL the rows found stay locked until the transaction ends."""
+    current: set[tuple[str, str]] = set()
+    for part in chunks(list(cached.values())):
+        async with conn.execute(
+            f"SELECT id, platform, external_id FROM users WHERE id IN ({placeholders(len(part))}) "  # noqa: S608
+            "/*pg: FOR KEY SHARE*/",
+            part,
+        ) as cursor:
+            for row in await cursor.fetchall():
+                key = (row[1], row[2])
+                if cached.get(key) == int(row[0]):
+                    current.add(key)
+    return current

@@ -84,6 +84,16 @@ class Database(Protocol):
 
     def write(self) -> AbstractAsyncContextManager[Connection]: ...
 
+    @property
+    def where(self) -> str:
+        """Where the data is, safe to log (no password)."""
+        ...
+
+    @property
+    def shared(self) -> bool:
+        """May other bot processes use this database at the same time?"""
+        ...
+
     def on_rollback(self, hook: Callable[[], None]) -> None: ...
 
     def on_hold(self, observer: Callable[[float], None]) -> None: ...

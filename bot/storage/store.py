@@ -17,6 +17,7 @@ from bot.storage.rounds import RoundRecords
 from bot.storage.schedules import ScheduleRecords
 from bot.storage.scores import ScoreRecords
 from bot.storage.sql import Database
+from bot.storage.workers import WorkerRecords
 
 
 class SqlStore(
@@ -28,6 +29,7 @@ class SqlStore(
     PrivacyRecords,
     ReviewRecords,
     ReminderRecords,
+    WorkerRecords,
 ):
     def __init__(self, db: Database) -> None:
         self.db = db

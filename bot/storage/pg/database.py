@@ -278,6 +278,10 @@ class PgDatabase:
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
 
+    shared = True
+    """Several bot processes may use this database at once: each arms only the
+    timers it owns (bot/core/ownership.py)."""
+
     @property
     def pool(self) -> asyncpg.Pool:
         if self._pool is None:
