@@ -279,7 +279,12 @@ class RoundService:
         allowed = round_.question.letters()
         if len(letter) != 1 or letter not in allowed:
             return AnswerResult(AnswerOutcome.INVALID_CHOICE, allowed=allowed)
-        return await self._answers.submit(AnswerSubmission(round_id, user, letter, now))
+        result = await self._answers.submit(AnswerSubmission(round_id, user, letter, now))
+        if result.outcome is AnswerOutcome.CLOSED:
+            # Revealed early by another process (or ``/daily reveal`` there):
+            # stop remembering it as open here.
+            self._open.pop(round_id, None)
+        return result
 
     async def _load(self, round_id: int) -> Round | None:
         round_ = await self.store.get_round(round_id)
