@@ -36,9 +36,26 @@ async def health(runtime: Runtime) -> tuple[bool, dict[str, Any]]:
         name: "connected" if check() else "disconnected"
         for name, check in runtime.connections.items()
     }
+    lease_ok = True
+    coordinator = runtime.coordinator
+    if coordinator is not None:
+        # With other processes on the store: is this one still counted live,
+        # and what does it own? A lost lease means its work went elsewhere.
+        expires = coordinator.expires_at
+        lease_ok = expires is not None and expires > runtime.services.clock.now()
+        owned = coordinator.jobs.owned()
+        checks["lease"] = {
+            "name": coordinator.name,
+            "state": "held" if lease_ok else "lost",
+            "live_processes": len(coordinator.live),
+            "schedules": owned.schedules,
+            "pending_reveals": owned.rounds,
+            "reminders": owned.reminders,
+        }
     healthy = (
         checks["database"] == "ok"
         and checks["scheduler"] == "running"
+        and lease_ok
         and all(v == "connected" for v in checks["platforms"].values())
     )
     return healthy, checks

@@ -58,6 +58,19 @@ async def test_healthy_and_then_not(bot: Harness, server: HealthServer) -> None:
     assert status == 503 and '"test": "disconnected"' in body
 
 
+async def test_a_shared_store_reports_the_lease(bot: Harness, server: HealthServer) -> None:
+    assert bot.runtime is not None
+    coordinator = bot.runtime.coordinator
+    status, body = await get(server.port, "/healthz")
+    if coordinator is None:  # SQLite: one process, no leases
+        assert status == 200 and "lease" not in body
+        return
+    assert status == 200 and '"state": "held"' in body and '"live_processes": 1' in body
+    await bot.advance(coordinator.lease + timedelta(seconds=1))  # no renewal meanwhile
+    status, body = await get(server.port, "/healthz")
+    assert status == 503 and '"state": "lost"' in body
+
+
 async def test_a_database_that_stopped_answering_fails_the_check(
     bot: Harness, server: HealthServer
 ) -> None:
