@@ -311,15 +311,8 @@ class PgDatabase:
                         await transaction.start()
                     try:
                         yield PgConnection(conn)
-                    except BaseException as exc:
-                        await self._abort(transaction)
-                        if isinstance(exc, _TRANSIENT):
-                            _log_busy(exc)
-                            raise StoreBusy() from exc
-                        raise
-                    try:
                         await transaction.commit()
-                    except BaseException as exc:
+                    except BaseException as exc:  # in the block or in the commit
                         await self._abort(transaction)
                         if isinstance(exc, _TRANSIENT):
                             _log_busy(exc)
