@@ -406,3 +406,31 @@ async def test_db_status_lists_the_live_processes_and_their_leases(
     w1 = next(line for line in lines if line.strip().startswith("w1 "))
     assert "test; lease" in w0 and "owns 5 schedules" in w0
     assert "EXPIRED" in w1
+
+
+async def test_a_change_made_through_another_process_reaches_the_owner(cluster: Cluster) -> None:
+    first = await cluster.add("w0")
+    channels = await _schedules(first, 12)
+    await cluster.add("w1")
+    await cluster.tick()
+    await cluster.tick()
+    owner = cluster.coordinator("w1")
+    moved = next(c for c in channels if owner.owns_channel(c))
+    # An admin's command reaches w0 (its shard), which does not own the channel.
+    await first.services.schedules.setup(moved, at="08:40")
+    assert cluster.armed("post:") == Counter({k: 1 for k in cluster.armed("post:")})
+    await cluster.tick()
+    job = next(
+        job
+        for job in cluster.members["w1"].runtime.scheduler.get_jobs()  # type: ignore[union-attr]
+        if job.id.startswith("post:")
+        and job.args[0] in owner.jobs.schedules
+        and owner.jobs.schedules[job.args[0]].channel == moved
+    )
+    assert job.next_run_time.strftime("%H:%M") == "08:40"
+    await cluster.move_to(MONDAY_8AM.replace(hour=8, minute=35))
+    posted = Counter(r.channel for p in cluster.platforms() for r in p.posted)
+    assert posted[moved] == 0 and len(posted) == 11
+    await cluster.move_to(MONDAY_8AM.replace(hour=8, minute=45))
+    posted = Counter(r.channel for p in cluster.platforms() for r in p.posted)
+    assert posted == Counter(channels)

@@ -316,8 +316,10 @@ class Coordinator:
             self.jobs.set_daily(schedule)
             if known is None:
                 result.adopted_schedules += 1
-                if await catch_up(schedule, self.store, self.rounds, self.clock, self.settings):
-                    result.late_posts += 1
+            # New here, or changed by a command another process handled: a
+            # post time that passed since then is caught up like after a restart.
+            if await catch_up(schedule, self.store, self.rounds, self.clock, self.settings):
+                result.late_posts += 1
 
     async def _rounds(self, result: Reconciled) -> None:
         pending = await self.store.unrevealed_rounds()
@@ -362,7 +364,5 @@ class Coordinator:
                 continue
             if known is None:
                 result.adopted_reminders += 1
-                if await self.reminders.adopt(reminder):
-                    result.late_reminders += 1
-            else:
-                self.jobs.set_reminder(reminder)
+            if await self.reminders.adopt(reminder):
+                result.late_reminders += 1
