@@ -434,3 +434,37 @@ async def test_a_change_made_through_another_process_reaches_the_owner(cluster: 
     await cluster.move_to(MONDAY_8AM.replace(hour=8, minute=45))
     posted = Counter(r.channel for p in cluster.platforms() for r in p.posted)
     assert posted == Counter(channels)
+
+
+async def test_two_processes_pressing_daily_now_together_open_one_round(
+    cluster: Cluster,
+) -> None:
+    from bot.core.errors import UserError
+
+    first = await cluster.add("w0")
+    second = await cluster.add("w1")
+    here = ChannelRef("test", "space-x", "chan-x")
+    for _ in range(5):
+        results = await asyncio.gather(
+            first.services.rounds.post_now(here),
+            second.services.rounds.post_now(here),
+            return_exceptions=True,
+        )
+        opened = [r for r in results if isinstance(r, Round)]
+        refused = [r for r in results if isinstance(r, UserError)]
+        assert len(opened) == 1 and len(refused) == 1, results
+        assert "already open" in str(refused[0])
+        await first.services.rounds.reveal(opened[0].id)
+
+
+async def test_a_round_revealed_elsewhere_is_forgotten_here(cluster: Cluster) -> None:
+    first = await cluster.add("w0")
+    second = await cluster.add("w1")
+    await cluster.tick()
+    here = ChannelRef("test", "space-y", "chan-y")
+    round_ = await first.services.rounds.post_now(here)
+    await second.services.rounds.answer(round_.id, user("ann"), round_.question.answer)
+    assert second.services.rounds.open_count() == 1
+    await first.services.rounds.reveal(round_.id)
+    await cluster.tick()
+    assert second.services.rounds.open_count() == 0

@@ -324,6 +324,7 @@ class Coordinator:
     async def _rounds(self, result: Reconciled) -> None:
         pending = await self.store.unrevealed_rounds()
         by_id = {r.id: r for r in pending}
+        self.rounds.keep_open_only(set(by_id))
         for round_id in list(self.jobs.rounds):
             round_ = by_id.get(round_id)
             if round_ is None:

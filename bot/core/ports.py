@@ -187,7 +187,9 @@ class Store(Protocol):
     ) -> Round | None:
         """Record a round before posting it. ``None`` when a scheduled round for
         that channel and date exists already: that is how a date is never
-        posted twice, even after a crash mid-post."""
+        posted twice, even after a crash mid-post. An extra round is refused
+        (``None``) while any round in the channel is unrevealed, checked in the
+        same transaction, so two processes cannot both open one."""
         ...
 
     async def mark_posted(self, round_id: int, message_id: str | None) -> None: ...

@@ -59,6 +59,7 @@ from bot.core.telemetry import NoTelemetry, Telemetry
 from bot.core.timeutil import local_date, previous_occurrence, zone
 
 log = logging.getLogger(__name__)
+ALREADY_OPEN = "a round is already open in this channel; end it first with /daily reveal"
 
 FIRST_CORRECT_SHOWN = 3
 STREAKS_SHOWN = 5
@@ -135,16 +136,14 @@ class RoundService:
         async with self._channel_locks[channel]:
             await self._discard_undelivered()
             if await self.store.latest_open_round(channel) is not None:
-                raise UserError(
-                    "a round is already open in this channel; end it first with /daily reveal"
-                )
+                raise UserError(ALREADY_OPEN)
             schedule = await self.store.get_schedule(channel)
             tz = schedule.timezone if schedule else self.settings.default_timezone
             posted = await self._post(
                 channel, RoundKind.EXTRA, schedule, local_date(self.clock.now(), tz)
             )
-        if posted is None:  # pragma: no cover - extra rounds are never refused by the store
-            raise UserError("could not start a round; try again")
+        if posted is None:  # another process opened one between the check and the claim
+            raise UserError(ALREADY_OPEN)
         return posted
 
     async def _post(
@@ -274,6 +273,7 @@ class RoundService:
             return AnswerResult(AnswerOutcome.UNKNOWN_ROUND)
         now = self.clock.now()
         if round_.status is RoundStatus.REVEALED or now >= round_.reveals_at:
+            self._open.pop(round_id, None)
             return AnswerResult(AnswerOutcome.CLOSED, reveals_at=round_.reveals_at)
         letter = choice.strip().lower()
         allowed = round_.question.letters()
@@ -405,6 +405,12 @@ class RoundService:
         else:
             self._open[round_.id] = round_
             self.scheduler.set_reveal(round_.id, round_.reveals_at)
+
+    def keep_open_only(self, unrevealed: set[int]) -> None:
+        """Forget remembered rounds that are no longer unrevealed: with other
+        processes on the store, a round answered here may be revealed there."""
+        for round_id in [r for r in self._open if r not in unrevealed]:
+            del self._open[round_id]
 
     def open_count(self) -> int:
         """Rounds this process is waiting to reveal (for the metrics gauge)."""

@@ -103,6 +103,8 @@ class RoundRecords:
             async with self.db.write() as conn:
                 channel_id = await self.ids.channel_id(conn, channel)
                 space_id = await self.ids.space_id(conn, channel.space_key)
+                if kind is RoundKind.EXTRA and await self._open_here(conn, channel_id):
+                    return None
                 round_id = await insert_returning_id(
                     conn,
                     "INSERT INTO rounds (space_id, channel_id, schedule_id, kind, round_date, "
@@ -137,6 +139,18 @@ class RoundRecords:
             status=RoundStatus.POSTING,
             schedule_id=schedule_id,
         )
+
+    async def _open_here(self, conn: Connection, channel_id: int) -> bool:
+        """Inside the claim's write: is a round still unrevealed in the channel?
+        Locking the channel's row first makes two processes claiming an extra
+        round there at once take turns, so the second sees the first's round
+        (SQLite has one writer at a time already)."""
+        await conn.execute("SELECT id FROM channels WHERE id = ? /*pg: FOR UPDATE*/", (channel_id,))
+        rows = await conn.execute_fetchall(
+            "SELECT 1 FROM rounds WHERE channel_id = ? AND status <> 'revealed' LIMIT 1",
+            (channel_id,),
+        )
+        return bool(rows)
 
     async def mark_posted(self, round_id: int, message_id: str | None) -> None:
         async with self.db.write() as conn:
