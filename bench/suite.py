@@ -29,6 +29,8 @@ BENCHMARKS = (
     "soak",
     "charts",
     "review_queue",
+    "scale",
+    "takeover",
 )
 VERDICTS = {None: "", True: "ok", False: "MISSED"}
 QUICK_VERDICTS = {None: "", True: "ok*", False: "below*"}
