@@ -132,13 +132,19 @@ class Runtime:
             self.scheduler.resume()
 
     async def _renew(self, coordinator: Coordinator) -> None:
+        # At a fixed rate, not a fixed pause after each renewal: a slow
+        # renewal must not stretch the period the lease arithmetic relies on.
+        loop = asyncio.get_running_loop()
         interval = coordinator.lease.total_seconds() / 3
+        due = loop.time()
         while True:
-            await asyncio.sleep(interval)
+            due += interval
+            await asyncio.sleep(max(0.0, due - loop.time()))
             try:
                 await coordinator.tick()
             except Exception:  # the next renewal tries again; the lease allows two misses
                 log.exception("renewing this process's lease failed")
+            due = max(due, loop.time() - interval)  # after a long stall, do not rush to catch up
 
     async def _recover(self) -> None:
         await recover(

@@ -229,9 +229,10 @@ class Coordinator:
     async def tick(self) -> Reconciled:
         """Renew the lease, then adopt and drop work to match the live list."""
         now = self.clock.now()
+        reported = self.jobs.owned()
         try:
             workers = await self.store.renew_lease(
-                self.worker(now), self.jobs.owned(), keep_expired=timedelta(hours=1)
+                self.worker(now), reported, keep_expired=timedelta(hours=1)
             )
         except Exception:
             if self.expires_at is not None and self.clock.now() >= self.expires_at:
@@ -247,7 +248,13 @@ class Coordinator:
         if live.keys() != self.live.keys():
             log.info("live processes: %s", ", ".join(sorted(live)))
         self.live = live
-        return await self._reconcile(Reconciled(live=sorted(live)))
+        result = await self._reconcile(Reconciled(live=sorted(live)))
+        if self.jobs.owned() != reported:
+            try:
+                await self.store.report_owned(self.name, self.jobs.owned())
+            except Exception:  # only the status display is behind; the next renewal fixes it
+                log.warning("could not update this process's owned counts", exc_info=True)
+        return result
 
     def worker(self, now: datetime) -> Worker:
         return Worker(

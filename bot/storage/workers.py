@@ -68,6 +68,14 @@ class WorkerRecords:
             )
         return await self.list_workers()
 
+    async def report_owned(self, name: str, owned: Owned) -> None:
+        """Correct the counts in a lease row after a renewal changed them."""
+        async with self.db.write() as conn:
+            await conn.execute(
+                "UPDATE workers SET schedules = ?, rounds = ?, reminders = ? WHERE name = ?",
+                (owned.schedules, owned.rounds, owned.reminders, name),
+            )
+
     async def end_lease(self, name: str) -> None:
         async with self.db.write() as conn:
             await conn.execute("DELETE FROM workers WHERE name = ?", (name,))

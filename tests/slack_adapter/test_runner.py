@@ -202,3 +202,25 @@ async def test_socket_mode_connects_with_the_app_token(
     stop.set()
     assert await asyncio.wait_for(task, 10) == 0
     assert used == [APP_TOKEN, "closed"]
+
+
+async def test_a_stopping_worker_lets_acknowledged_clicks_finish(tmp_path: Path) -> None:
+    """Bolt acks, then runs the listener as a task of its own; closing the
+    launcher waits for such tasks, so the database is not closed under them."""
+    from bot.adapters.slack.runner import SlackLauncher
+
+    release = asyncio.Event()
+    finished: list[str] = []
+
+    async def run_ack_function_asynchronously() -> None:  # the name Bolt's task carries
+        await release.wait()
+        finished.append("answer recorded")
+
+    listener = asyncio.create_task(run_ack_function_asynchronously())
+    closing = asyncio.create_task(SlackLauncher(settings(tmp_path)).close())
+    for _ in range(20):
+        await asyncio.sleep(0)
+    assert not closing.done()
+    release.set()
+    await asyncio.wait_for(closing, timeout=5)
+    assert finished == ["answer recorded"] and listener.done()

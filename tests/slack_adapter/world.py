@@ -11,7 +11,6 @@ are the local :class:`FakeSlack`.
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import json
 import time
@@ -25,6 +24,7 @@ from slack_sdk.signature import SignatureVerifier
 
 from bot.adapters.slack.app import SlackApp, build_app
 from bot.adapters.slack.ids import PLATFORM
+from bot.adapters.slack.inflight import bolt_settled
 from bot.adapters.slack.platform import SlackPlatform
 from bot.adapters.slack.runner import web_client
 from bot.app import Runtime
@@ -45,24 +45,6 @@ def sign(body: str, *, secret: str = SIGNING_SECRET, content_type: str) -> dict[
         "x-slack-signature": [signature or ""],
         "x-slack-request-timestamp": [timestamp],
     }
-
-
-async def bolt_settled() -> None:
-    """Wait for the listener work Bolt carried on after its ack (it runs as a task)."""
-    me = asyncio.current_task()
-    while True:
-        pending = [
-            t for t in asyncio.all_tasks() if t is not me and not t.done() and _is_bolt_work(t)
-        ]
-        if not pending:
-            return
-        await asyncio.wait(pending, timeout=10)
-
-
-def _is_bolt_work(task: asyncio.Task[Any]) -> bool:
-    coro = task.get_coro()
-    name = getattr(coro, "__qualname__", "") or ""
-    return "run_ack_function_asynchronously" in name or "AsyncioLazyListenerRunner" in name
 
 
 class SlackWorld:

@@ -24,6 +24,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.adapters.launch import Launcher, run_launchers
 from bot.adapters.slack.app import SlackApp, build_app
 from bot.adapters.slack.ids import PLATFORM
+from bot.adapters.slack.inflight import bolt_settled
 from bot.adapters.slack.platform import SlackPlatform, error_code
 from bot.config import Settings
 
@@ -48,6 +49,8 @@ NO_SIGNING_SECRET = (
     f"the app's 'Basic Information' > 'App Credentials' {HOW_TO}"
 )
 RATE_LIMIT_RETRIES = 3
+SETTLE_ON_CLOSE_S = 10
+"""How long a stopping worker waits for clicks it already acknowledged."""
 
 
 def web_client(settings: Settings, token: str) -> AsyncWebClient:
@@ -147,6 +150,14 @@ class SlackLauncher:
         if self._site is not None:
             await self._site.cleanup()
             self._site = None
+        # Clicks already acknowledged to Slack finish before the database closes.
+        try:
+            async with asyncio.timeout(SETTLE_ON_CLOSE_S):
+                await bolt_settled()
+        except TimeoutError:
+            log.warning(
+                "stopped with Slack listener work still running after %ss", SETTLE_ON_CLOSE_S
+            )
         if self.app is not None:
             await self.app.close()
 
