@@ -82,6 +82,8 @@ async def test_periods_follow_local_week_and_month(bot: Harness) -> None:
 async def test_week_boundary_uses_the_schedule_time_zone(bot: Harness) -> None:
     # Sunday 2026-11-29 20:00 UTC is already Monday 05:00 in Tokyo.
     await bot.services.schedules.setup(CHANNEL, at="05:00", timezone="Asia/Tokyo")
+    # Paused, so its own 05:00 post does not open a round before ours.
+    await bot.services.schedules.set_paused(CHANNEL, True)
     bot.traveller.move_to(datetime(2026, 11, 29, 20, 0, tzinfo=UTC))
     await play(bot, {"Alice": True})
     week = await bot.services.boards.leaderboard(CHANNEL, user("Alice"), Period.WEEK)
