@@ -1,15 +1,44 @@
-"""Schema migrations and connection settings on real SQLite files."""
+"""The write transaction on both stores; schema migrations, pragmas and the WAL
+on real SQLite files (PostgreSQL's migrations: tests/test_pg_migrations.py)."""
 
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiosqlite
+import asyncpg
 import pytest
 
 from bot.storage.database import Database, apply_migrations, migrations, schema_version
+from bot.storage.pg.database import PgDatabase
+from bot.storage.sql import Connection
 from tests.sql_scan import scan_tree, unsafe_sql
+
+
+@pytest.fixture
+async def store(store_target: Path | str) -> AsyncIterator[Database | PgDatabase]:
+    """An open, migrated database: a SQLite file, then a PostgreSQL database,
+    so whatever the write transaction promises is checked on both."""
+    db: Database | PgDatabase = (
+        PgDatabase(store_target) if isinstance(store_target, str) else Database(store_target)
+    )
+    async with db:
+        yield db
+
+
+def integrity_error(db: Database | PgDatabase) -> type[Exception]:
+    """What a broken constraint raises through ``db.write()``: the driver's own
+    error, passed on unchanged (only lock and connection trouble is mapped)."""
+    if isinstance(db, PgDatabase):
+        return asyncpg.IntegrityConstraintViolationError
+    return sqlite3.IntegrityError
+
+
+async def count_of(db: Database | PgDatabase, sql: str) -> int:
+    ((found,),) = await db.reader.execute_fetchall(sql)
+    return int(found)
 
 
 def schema(path: Path) -> list[tuple[str, str]]:
@@ -60,29 +89,27 @@ async def test_refuses_a_newer_schema(tmp_path: Path) -> None:
 async def test_pragmas(tmp_path: Path) -> None:
     async with Database(tmp_path / "db.sqlite3", synchronous="FULL") as db:
         async with db.reader.execute("PRAGMA journal_mode") as cur:
-            assert (await cur.fetchone())[0] == "wal"
+            assert tuple(await cur.fetchone() or ()) == ("wal",)
         async with db.reader.execute("PRAGMA foreign_keys") as cur:
-            assert (await cur.fetchone())[0] == 1
+            assert tuple(await cur.fetchone() or ()) == (1,)
         async with db.reader.execute("PRAGMA synchronous") as cur:
-            assert (await cur.fetchone())[0] == 2  # FULL
+            assert tuple(await cur.fetchone() or ()) == (2,)  # FULL
 
 
 async def test_page_cache_size_reaches_both_connections(tmp_path: Path) -> None:
     async with Database(tmp_path / "db.sqlite3", cache_mb=16) as db:
         async with db.reader.execute("PRAGMA cache_size") as cur:
-            assert (await cur.fetchone())[0] == -16 * 1024  # KiB
+            assert tuple(await cur.fetchone() or ()) == (-16 * 1024,)  # KiB
         async with db.write() as conn, conn.execute("PRAGMA cache_size") as cur:
-            assert (await cur.fetchone())[0] == -16 * 1024
+            assert tuple(await cur.fetchone() or ()) == (-16 * 1024,)
 
 
-async def test_failed_write_is_rolled_back_whole(tmp_path: Path) -> None:
-    async with Database(tmp_path / "db.sqlite3") as db:
-        with pytest.raises(sqlite3.IntegrityError):
-            async with db.write() as conn:
-                await conn.execute("INSERT INTO spaces (platform, external_id) VALUES ('t', 's')")
-                await conn.execute("INSERT INTO spaces (platform, external_id) VALUES ('t', 's')")
-        async with db.reader.execute("SELECT COUNT(*) FROM spaces") as cur:
-            assert (await cur.fetchone())[0] == 0
+async def test_failed_write_is_rolled_back_whole(store: Database | PgDatabase) -> None:
+    with pytest.raises(integrity_error(store)):
+        async with store.write() as conn:
+            await conn.execute("INSERT INTO spaces (platform, external_id) VALUES ('t', 's')")
+            await conn.execute("INSERT INTO spaces (platform, external_id) VALUES ('t', 's')")
+    assert await count_of(store, "SELECT COUNT(*) FROM spaces") == 0
 
 
 def test_no_sql_is_built_from_data() -> None:
@@ -134,8 +161,29 @@ def test_the_sql_scan_accepts_parameterised_sql(code: str) -> None:
     assert unsafe_sql(code) == []
 
 
+async def prepare_deferred_orphan(db: Database | PgDatabase) -> None:
+    """What :func:`insert_deferred_orphan` needs before its transaction: on
+    PostgreSQL a table whose foreign key is checked only at COMMIT (none of
+    the bot's are); SQLite defers its keys per transaction, by pragma."""
+    if isinstance(db, PgDatabase):
+        async with db.write() as conn:
+            await conn.execute(
+                "CREATE TABLE deferred_probe (space_id BIGINT REFERENCES spaces (id) "
+                "DEFERRABLE INITIALLY DEFERRED)"
+            )
+
+
+async def insert_deferred_orphan(db: Database | PgDatabase, conn: Connection) -> None:
+    """A row whose missing parent is noticed only at COMMIT."""
+    if isinstance(db, PgDatabase):
+        await conn.execute("INSERT INTO deferred_probe (space_id) VALUES (999)")
+    else:
+        await conn.execute("PRAGMA defer_foreign_keys = ON")
+        await conn.execute("INSERT INTO channels (space_id, external_id) VALUES (999, 'orphan')")
+
+
 async def test_rollback_hooks_run_after_every_failed_write_and_never_after_a_commit(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
+    store: Database | PgDatabase, caplog: pytest.LogCaptureFixture
 ) -> None:
     calls: list[str] = []
 
@@ -143,34 +191,34 @@ async def test_rollback_hooks_run_after_every_failed_write_and_never_after_a_com
         calls.append("broken")
         raise RuntimeError("bug in a hook")
 
-    async with Database(tmp_path / "db.sqlite3") as db:
-        db.on_rollback(broken)
-        db.on_rollback(lambda: calls.append("forget"))
+    db = store
+    await prepare_deferred_orphan(db)
+    db.on_rollback(broken)
+    db.on_rollback(lambda: calls.append("forget"))
+    async with db.write() as conn:
+        await conn.execute("INSERT INTO spaces (platform, external_id) VALUES ('t', 'ok')")
+    assert calls == []
+    # A failure inside the block: the error the caller sees is the original
+    # one, even though a hook raised; every hook still ran.
+    with pytest.raises(integrity_error(db)):
         async with db.write() as conn:
             await conn.execute("INSERT INTO spaces (platform, external_id) VALUES ('t', 'ok')")
-        assert calls == []
-        # A failure inside the block: the error the caller sees is the original
-        # one, even though a hook raised; every hook still ran.
-        with pytest.raises(sqlite3.IntegrityError):
-            async with db.write() as conn:
-                await conn.execute("INSERT INTO spaces (platform, external_id) VALUES ('t', 'ok')")
-        assert calls == ["broken", "forget"]
-        assert "rollback hook" in caplog.text
-        # A failure at COMMIT (a deferred foreign key) rolls back too.
-        calls.clear()
-        with pytest.raises(sqlite3.IntegrityError):
-            async with db.write() as conn:
-                await conn.execute("PRAGMA defer_foreign_keys = ON")
-                await conn.execute(
-                    "INSERT INTO channels (space_id, external_id) VALUES (999, 'orphan')"
-                )
-        assert calls == ["broken", "forget"]
-        async with db.reader.execute("SELECT COUNT(*) FROM channels") as cur:
-            row = await cur.fetchone()
-        assert row is not None and row[0] == 0
-        async with db.write() as conn:  # the writer is usable again
-            await conn.execute("INSERT INTO spaces (platform, external_id) VALUES ('t', 'ok2')")
-        assert calls == ["broken", "forget"]
+    assert calls == ["broken", "forget"]
+    assert "rollback hook" in caplog.text
+    # A failure at COMMIT (a deferred foreign key) rolls back too, the rows
+    # written before it with it.
+    calls.clear()
+    with pytest.raises(integrity_error(db)):
+        async with db.write() as conn:
+            await conn.execute("INSERT INTO spaces (platform, external_id) VALUES ('t', 'lost')")
+            await insert_deferred_orphan(db, conn)
+    assert calls == ["broken", "forget"]
+    assert await count_of(db, "SELECT COUNT(*) FROM spaces WHERE external_id = 'lost'") == 0
+    assert await count_of(db, "SELECT COUNT(*) FROM channels") == 0
+    async with db.write() as conn:  # the writer is usable again
+        await conn.execute("INSERT INTO spaces (platform, external_id) VALUES ('t', 'ok2')")
+    assert calls == ["broken", "forget"]
+    assert await count_of(db, "SELECT COUNT(*) FROM spaces") == 2
 
 
 async def test_the_wal_is_checkpointed_in_the_background_not_inside_commits(
@@ -187,7 +235,7 @@ async def test_the_wal_is_checkpointed_in_the_background_not_inside_commits(
     path = tmp_path / "db.sqlite3"
     async with Database(path) as db:
         async with db.write() as conn, conn.execute("PRAGMA wal_autocheckpoint") as cur:
-            assert (await cur.fetchone())[0] == 0
+            assert tuple(await cur.fetchone() or ()) == (0,)
 
         async def commits(count: int, start: int) -> None:
             for i in range(start, start + count):

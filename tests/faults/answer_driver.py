@@ -2,7 +2,7 @@
 
     python -m tests.faults.answer_driver DB --at ISO [--synchronous FULL]
 
-It opens the runtime on DB with the clock frozen at ``--at`` (the parent uses
+DB is a SQLite file or a ``postgresql://`` URL. It opens the runtime on DB with the clock frozen at ``--at`` (the parent uses
 the same instant, so "before the reveal" means the same thing on both sides),
 posts a round or reuses the open one, then answers wave after wave of users
 concurrently through ``RoundService.answer``, the path a button click takes.
@@ -11,6 +11,7 @@ Each line on stdout is flushed as soon as it is known, so whatever the parent
 has read when it sends SIGKILL was really acknowledged:
 
     ready ROUND_ID SYNCHRONOUS       the round, and PRAGMA synchronous as read back
+                                     (``-`` on PostgreSQL, which has no such pragma)
     ack USER CHOICE                  an ACCEPTED answer (durable, by contract)
     again USER CHOICE                a repeat refused; CHOICE is the one kept
     done                             every wave finished (the parent should not see this)
@@ -26,13 +27,13 @@ import asyncio
 import random
 import sys
 from datetime import datetime
-from pathlib import Path
 
 import time_machine
 
 from bot.app import build_runtime
-from bot.config import DatabaseSettings, Settings
+from bot.config import Settings
 from bot.core.models import AnswerOutcome, ChannelRef, UserRef
+from tests.faults.support import store_settings
 from tests.helpers import RecordingPlatform, small_bank
 
 CHANNEL = ChannelRef("test", "space-1", "chan-1")
@@ -42,17 +43,20 @@ def person(index: int) -> UserRef:
     return UserRef("test", f"u{index}", f"user{index}")
 
 
-async def run(db: Path, synchronous: str, waves: int, wave_size: int) -> None:
-    settings = Settings(database=DatabaseSettings(path=db, synchronous=synchronous))
+async def run(db: str, synchronous: str, waves: int, wave_size: int) -> None:
+    settings = Settings(database=store_settings(db, synchronous=synchronous))
     runtime = await build_runtime(settings, bank=small_bank(), rng=random.Random(3))
     runtime.platforms["test"] = RecordingPlatform()
     await runtime.start()
     rounds = runtime.services.rounds
     round_ = await rounds.open_round(CHANNEL) or await rounds.post_now(CHANNEL)
-    async with runtime.db.reader.execute("PRAGMA synchronous") as cursor:
-        row = await cursor.fetchone()
-    assert row is not None
-    emit(f"ready {round_.id} {row[0]}")
+    pragma = "-"
+    if settings.postgres_url is None:
+        async with runtime.db.reader.execute("PRAGMA synchronous") as cursor:
+            row = await cursor.fetchone()
+        assert row is not None
+        pragma = str(row[0])
+    emit(f"ready {round_.id} {pragma}")
     letters = round_.question.letters()
     rng = random.Random(11)
 
@@ -83,7 +87,7 @@ def emit(line: str) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("db", type=Path)
+    parser.add_argument("db", help="a SQLite file, or a postgresql:// URL")
     parser.add_argument("--at", required=True, help="the frozen clock, ISO 8601 with offset")
     parser.add_argument("--synchronous", default="NORMAL", choices=["NORMAL", "FULL"])
     parser.add_argument("--waves", type=int, default=400)

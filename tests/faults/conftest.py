@@ -10,9 +10,12 @@ from tests.faults.support import FaultHarness
 
 
 @pytest.fixture
-async def bot(tmp_path: Path, traveller: time_machine.Traveller) -> AsyncIterator[FaultHarness]:
-    """The fault tests' bot: the shared harness with default settings."""
-    harness = FaultHarness(tmp_path / "bot.sqlite3", traveller)
+async def bot(
+    store_target: Path | str, traveller: time_machine.Traveller
+) -> AsyncIterator[FaultHarness]:
+    """The fault tests' bot: the shared harness with default settings, once on
+    a SQLite file and once on a PostgreSQL database (``store_target``)."""
+    harness = FaultHarness(store_target, traveller)
     await harness.start()
     yield harness
     await harness.stop()

@@ -2,7 +2,7 @@
 
     python -m tests.faults.post_driver DB LOG --at ISO --post-at HH:MM
 
-Opens the real runtime on DB with the clock frozen at ``--at``, sets up a
+Opens the real runtime on DB (a SQLite file or a ``postgresql://`` URL) with the clock frozen at ``--at``, sets up a
 daily schedule in UTC at ``--post-at``, moves the clock to that time and lets
 the real APScheduler job fire. The platform's ``post_question`` appends what
 it "posted" to LOG (flushed and fsynced, so the parent sees it after the
@@ -24,8 +24,9 @@ from pathlib import Path
 import time_machine
 
 from bot.app import build_runtime
-from bot.config import DatabaseSettings, Settings
+from bot.config import Settings
 from bot.core.models import ChannelRef, Round
+from tests.faults.support import store_settings
 from tests.helpers import RecordingPlatform, small_bank
 
 CHANNEL = ChannelRef("test", "space-1", "chan-1")
@@ -48,8 +49,8 @@ class DyingPlatform(RecordingPlatform):
         return f"msg-{round_.id}"  # pragma: no cover - never reached
 
 
-async def run(db: Path, log: Path, post_at: datetime, traveller: time_machine.Traveller) -> None:
-    settings = Settings(database=DatabaseSettings(path=db))
+async def run(db: str, log: Path, post_at: datetime, traveller: time_machine.Traveller) -> None:
+    settings = Settings(database=store_settings(db))
     runtime = await build_runtime(settings, bank=small_bank(), rng=random.Random(5))
     runtime.platforms["test"] = DyingPlatform(log)
     await runtime.start()
@@ -64,7 +65,7 @@ async def run(db: Path, log: Path, post_at: datetime, traveller: time_machine.Tr
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("db", type=Path)
+    parser.add_argument("db", help="a SQLite file, or a postgresql:// URL")
     parser.add_argument("log", type=Path)
     parser.add_argument("--at", required=True, help="the frozen clock, ISO 8601 with offset")
     parser.add_argument("--post-at", required=True, help="HH:MM UTC, later that day")

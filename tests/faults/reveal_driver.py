@@ -2,7 +2,7 @@
 
     python -m tests.faults.reveal_driver DB --at ISO [--users N] [--step K]
 
-It opens the runtime on DB with the clock frozen at ``--at``, posts a round,
+DB is a SQLite file or a ``postgresql://`` URL. It opens the runtime on DB with the clock frozen at ``--at``, posts a round,
 has N users answer it (a third of them correctly), then reveals it early
 (``/daily reveal``) in steps of K answers. After every committed write of the
 reveal it prints ``step`` and waits for a line on stdin before going on, so
@@ -20,14 +20,14 @@ import asyncio
 import random
 import sys
 from datetime import datetime
-from pathlib import Path
 
 import time_machine
 
 from bot.app import build_runtime
-from bot.config import DatabaseSettings, Settings
+from bot.config import Settings
 from bot.core.models import ChannelRef, UserRef
 from bot.storage.rounds import RevealSteps
+from tests.faults.support import store_settings
 from tests.helpers import RecordingPlatform, small_bank
 
 CHANNEL = ChannelRef("test", "space-1", "chan-1")
@@ -37,8 +37,8 @@ def person(index: int) -> UserRef:
     return UserRef("test", f"u{index}", f"user{index}")
 
 
-async def run(db: Path, users: int, step: int) -> None:
-    settings = Settings(database=DatabaseSettings(path=db))
+async def run(db: str, users: int, step: int) -> None:
+    settings = Settings(database=store_settings(db))
     runtime = await build_runtime(settings, bank=small_bank(), rng=random.Random(3))
     runtime.platforms["test"] = RecordingPlatform()
     await runtime.start()
@@ -72,7 +72,7 @@ def emit(line: str) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("db", type=Path)
+    parser.add_argument("db", help="a SQLite file, or a postgresql:// URL")
     parser.add_argument("--at", required=True, help="the frozen clock, ISO 8601 with offset")
     parser.add_argument("--users", type=int, default=300)
     parser.add_argument("--step", type=int, default=25)

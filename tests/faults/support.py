@@ -1,5 +1,11 @@
-"""Shared pieces of the fault tests: a harness with its own database settings, and
-helpers to run a driver script in a child process we can kill for real."""
+"""Shared pieces of the fault tests: a harness with its own database settings,
+helpers to run a driver script in a child process we can kill for real, and
+store-agnostic ways to read what a dead process left behind.
+
+A test's store is a SQLite file (a ``Path``) or a PostgreSQL database (its URL,
+a ``str``), as ``store_target`` in tests/conftest.py hands them out; drivers
+take either on their command line.
+"""
 
 from __future__ import annotations
 
@@ -10,9 +16,14 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import IO, Any
 
+import asyncpg
+
+from bot.config import DatabaseSettings
+from bot.storage.pg.database import PgConnection, is_postgres_url
 from tests.helpers import Harness
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -77,3 +88,56 @@ def sqlite(path: Path) -> Iterator[sqlite3.Connection]:
     """A plain connection for checking the file from outside the bot."""
     with closing(sqlite3.connect(path)) as conn:
         yield conn
+
+
+def on_postgres(target: Path | str) -> bool:
+    """Is this test's store a PostgreSQL database (rather than a SQLite file)?"""
+    return isinstance(target, str)
+
+
+def store_settings(db: str, **extra: Any) -> DatabaseSettings:
+    """A driver's database settings from its command-line argument: a
+    ``postgresql://`` URL names a PostgreSQL database, anything else a SQLite
+    file. ``extra`` (e.g. ``synchronous``) is passed on either way."""
+    if is_postgres_url(db):
+        return DatabaseSettings(url=db, **extra)
+    return DatabaseSettings(path=Path(db), **extra)
+
+
+async def peek(target: Path | str, sql: str, *params: Any) -> list[tuple[Any, ...]]:
+    """The rows of one read from outside any bot, e.g. of what a killed process
+    left before the next start recovers it: a plain sqlite3 connection on the
+    file, or one plain asyncpg connection to the database (through the store's
+    own placeholder translation, so the same ``?`` statement runs on both)."""
+    if isinstance(target, str):
+        conn = await asyncpg.connect(target)
+        try:
+            found = await PgConnection(conn).execute_fetchall(sql, params)
+        finally:
+            await conn.close()
+        return [tuple(row) for row in found]
+    with sqlite(target) as lite:
+        return [tuple(row) for row in lite.execute(sql, params).fetchall()]
+
+
+async def assert_intact(target: Path | str) -> None:
+    """A killed writer must not leave a damaged file. SQLite can say so; on
+    PostgreSQL the server, not the killed client, owns the pages, so there is
+    nothing of ours to check."""
+    if not on_postgres(target):
+        assert await peek(target, "PRAGMA integrity_check") == [("ok",)]
+
+
+async def outlast_the_dead(bot: Harness) -> None:
+    """After a kill -9 on a shared store (PostgreSQL), the dead process's lease
+    still counts as live until it runs out, and until then the channel may be
+    the dead one's to post and reveal. Move the clock past that lease and renew
+    now, as this process's renewal timer would a few seconds later, so it adopts
+    the dead one's work. Nothing to do on SQLite, whose start-up recovers it all."""
+    assert bot.runtime is not None
+    coordinator = bot.runtime.coordinator
+    if coordinator is None:
+        return
+    bot.traveller.move_to(bot.now + coordinator.lease + timedelta(seconds=1))
+    await coordinator.tick()
+    await bot.settle()

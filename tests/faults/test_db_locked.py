@@ -1,9 +1,16 @@
-"""Another process holds the database's write lock.
+"""Another program holds the database's write lock.
 
-``lock_holder`` is a separate Python process using plain ``sqlite3``: it
-begins a write transaction and keeps it until told to stop. With the default
-busy timeout the bot waits and nothing is lost; with a short one an answer is
-refused with a message that says so, and nothing is half-written.
+On SQLite, ``lock_holder`` is a separate Python process using plain
+``sqlite3``: it begins a write transaction and keeps it until told to stop. On
+PostgreSQL, another connection opens a transaction and locks what the bot must
+write: every table in EXCLUSIVE mode (writes wait, plain reads go on, as with
+SQLite's lock under WAL), or the round rows ``FOR UPDATE``. A write that waits
+past the busy timeout (SQLite's busy timeout, PostgreSQL's ``lock_timeout``)
+is refused as :class:`StoreBusy` on both.
+
+With the default busy timeout the bot waits and nothing is lost; with a short
+one an answer is refused with a message that says so, and nothing is
+half-written.
 """
 
 from __future__ import annotations
@@ -14,6 +21,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import asyncpg
 import pytest
 import time_machine
 
@@ -25,23 +33,54 @@ from bot.core.ports import PostFailed
 from bot.core.settings import GameSettings
 from tests.discord_adapter.fakes import CHANNEL_ID
 from tests.discord_adapter.world import MANAGER, DiscordWorld, custom_ids, is_ephemeral, text_of
-from tests.faults.support import CHILD_LIMIT_S, FaultHarness, read_line, spawn, sqlite
+from tests.faults.support import CHILD_LIMIT_S, FaultHarness, read_line, spawn
 from tests.helpers import CHANNEL, RecordingPlatform, user
 
 SHORT_BUSY_MS = 200
 # How long answers must stay unacknowledged while the lock is held. Not a
 # pause for synchronisation: the lock is certainly held for all of it (the
-# child said so), and an unblocked write would finish in milliseconds.
+# holder said so), and an unblocked write would finish in milliseconds.
 OBSERVE_S = 0.5
 RETRY_REVEAL = GameSettings().retry_reveal_after
 RETRY_POST = GameSettings().retry_post_after
 
+Release = Callable[[], Awaitable[None]]
+
+# PostgreSQL's nearest thing to SQLite's database-wide write lock: EXCLUSIVE
+# mode on every table of the bot's schema lets plain reads through and makes
+# every insert, update, delete and SELECT ... FOR UPDATE/SHARE wait. Table names
+# cannot be parameters, so the server builds each statement itself.
+LOCK_EVERY_TABLE = """
+DO $$
+DECLARE t record;
+BEGIN
+    FOR t IN SELECT tablename FROM pg_tables WHERE schemaname = current_schema() LOOP
+        EXECUTE format('LOCK TABLE %I IN EXCLUSIVE MODE', t.tablename);
+    END LOOP;
+END $$
+"""
+PG_LOCKS = {
+    "TABLES": LOCK_EVERY_TABLE,
+    # The rows an answer must share-lock to know its round is still open.
+    "ROWS": "SELECT id FROM rounds FOR UPDATE",
+}
+
 
 @asynccontextmanager
-async def lock_held(
-    db: Path, mode: str = "EXCLUSIVE"
-) -> AsyncIterator[Callable[[], Awaitable[None]]]:
-    """Hold the write lock from another process until the returned call."""
+async def lock_held(target: Path | str, mode: str | None = None) -> AsyncIterator[Release]:
+    """Hold the write lock from outside the bot until the returned call: on
+    SQLite the whole database's (``IMMEDIATE`` or ``EXCLUSIVE``), on PostgreSQL
+    every table's (``TABLES``) or the round rows' (``ROWS``)."""
+    if isinstance(target, str):
+        async with _pg_lock_held(target, mode or "TABLES") as release:
+            yield release
+    else:
+        async with _sqlite_lock_held(target, mode or "EXCLUSIVE") as release:
+            yield release
+
+
+@asynccontextmanager
+async def _sqlite_lock_held(db: Path, mode: str) -> AsyncIterator[Release]:
     child = spawn("tests.faults.lock_holder", str(db), mode)
     assert child.stdin is not None and child.stdout is not None and child.stderr is not None
     released = False
@@ -70,6 +109,35 @@ async def lock_held(
             stream.close()
 
 
+@asynccontextmanager
+async def _pg_lock_held(url: str, mode: str) -> AsyncIterator[Release]:
+    """Another session of the server, as a migration or a person in psql would
+    be; in this process, since the server, not the client, holds the locks.
+    Like ``lock_holder`` it writes a probe row the rollback must take away."""
+    conn = await asyncpg.connect(
+        url, server_settings={"application_name": "lock-holder", "lock_timeout": "5s"}
+    )
+    transaction = conn.transaction()
+    released = False
+
+    async def release() -> None:
+        nonlocal released
+        if not released:
+            released = True
+            await transaction.rollback()
+
+    try:
+        await transaction.start()
+        await conn.execute(PG_LOCKS[mode])
+        await conn.execute(
+            "INSERT INTO spaces (platform, external_id) VALUES ('lock-holder', 'probe')"
+        )
+        yield release
+        await release()
+    finally:
+        await conn.close()  # the server rolls back whatever is still open
+
+
 def job_times(bot: FaultHarness, prefix: str) -> dict[str, datetime]:
     assert bot.runtime is not None
     return {
@@ -79,18 +147,12 @@ def job_times(bot: FaultHarness, prefix: str) -> dict[str, datetime]:
     }
 
 
-def rows(db: Path, sql: str, *params: object) -> list[tuple[object, ...]]:
-    with sqlite(db) as conn:
-        return conn.execute(sql, params).fetchall()
-
-
-def answered_by(db: Path, round_id: int) -> dict[str, str]:
+async def answered_by(bot: FaultHarness, round_id: int) -> dict[str, str]:
     return dict(
-        rows(  # type: ignore[arg-type]
-            db,
+        await bot.query(
             "SELECT u.external_id, a.choice FROM answers a JOIN users u ON u.id = a.user_id "
             "WHERE a.round_id = ?",
-            round_id,
+            (round_id,),
         )
     )
 
@@ -102,18 +164,27 @@ def patient(bot: FaultHarness) -> FaultHarness:
 
 
 @pytest.fixture
-async def hasty(tmp_path: Path, traveller: time_machine.Traveller) -> AsyncIterator[FaultHarness]:
+async def hasty(
+    store_target: Path | str, traveller: time_machine.Traveller
+) -> AsyncIterator[FaultHarness]:
     """The bot with a busy timeout short enough to give up while the lock is held."""
-    bot = FaultHarness(
-        tmp_path / "bot.sqlite3", traveller, database={"busy_timeout_ms": SHORT_BUSY_MS}
-    )
+    bot = FaultHarness(store_target, traveller, database={"busy_timeout_ms": SHORT_BUSY_MS})
     await bot.start()
     yield bot
     await bot.stop()
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("mode", ["IMMEDIATE", "EXCLUSIVE"])
+@pytest.mark.parametrize(
+    ("store_target", "mode"),
+    [
+        ("sqlite", "IMMEDIATE"),
+        ("sqlite", "EXCLUSIVE"),
+        ("postgres", "TABLES"),
+        ("postgres", "ROWS"),
+    ],
+    indirect=["store_target"],
+)
 async def test_answers_wait_for_the_lock_and_are_all_saved(
     patient: FaultHarness, mode: str
 ) -> None:
@@ -127,17 +198,16 @@ async def test_answers_wait_for_the_lock_and_are_all_saved(
         ]
         done, _ = await asyncio.wait(tasks, timeout=OBSERVE_S)
         assert not done, "an answer was acknowledged while another process held the lock"
-        # Reads go on meanwhile (WAL): the bot can still show things.
+        # Reads go on meanwhile (WAL; MVCC): the bot can still show things.
         assert await patient.runtime.store.round_answer_count(round_.id) == 0  # type: ignore[union-attr]
         await release()
         results = await asyncio.wait_for(asyncio.gather(*tasks), CHILD_LIMIT_S)
     assert [r.outcome for r in results] == [AnswerOutcome.ACCEPTED] * len(people)
-    assert answered_by(patient.db_path, round_.id) == {
+    assert await answered_by(patient, round_.id) == {
         p.external_id: "abcd"[i % 4] for i, p in enumerate(people)
     }
-    assert rows(patient.db_path, "SELECT COUNT(*) FROM spaces WHERE platform = 'lock-holder'") == [
-        (0,)
-    ]
+    probe = "SELECT COUNT(*) FROM spaces WHERE platform = 'lock-holder'"
+    assert await patient.query(probe) == [(0,)]
 
 
 @pytest.mark.slow
@@ -162,8 +232,8 @@ async def test_answer_refused_clearly_when_the_lock_outlasts_the_busy_timeout(
 
     # Nothing half-written: only the answer from before the lock, no user rows
     # for the refused ones, the round still open and answerable.
-    assert answered_by(hasty.db_path, round_.id) == {"early": "c"}
-    names = [r[0] for r in rows(hasty.db_path, "SELECT external_id FROM users ORDER BY id")]
+    assert await answered_by(hasty, round_.id) == {"early": "c"}
+    names = [r[0] for r in await hasty.query("SELECT external_id FROM users ORDER BY id")]
     assert names == ["early"]
     stored = await hasty.runtime.store.get_round(round_.id)  # type: ignore[union-attr]
     assert stored is not None and stored.status.value == "open"
@@ -193,16 +263,14 @@ async def test_terminal_shows_the_busy_message_not_a_traceback(hasty: FaultHarne
     assert "went wrong" not in out[-1] and "error" not in out[-1]
     round_ = await hasty.services.rounds.open_round(ChannelRef(TERMINAL, "s", "c"))
     assert round_ is not None
-    assert answered_by(hasty.db_path, round_.id) == {"carol": "b"}
+    assert await answered_by(hasty, round_.id) == {"carol": "b"}
 
 
 @pytest.mark.slow
 async def test_discord_click_while_locked_gets_a_private_busy_message(
-    tmp_path: Path, traveller: time_machine.Traveller
+    store_target: Path | str, traveller: time_machine.Traveller
 ) -> None:
-    harness = FaultHarness(
-        tmp_path / "bot.sqlite3", traveller, database={"busy_timeout_ms": SHORT_BUSY_MS}
-    )
+    harness = FaultHarness(store_target, traveller, database={"busy_timeout_ms": SHORT_BUSY_MS})
     world = DiscordWorld(harness)
     await harness.start()
     try:
@@ -218,7 +286,7 @@ async def test_discord_click_while_locked_gets_a_private_busy_message(
         assert "Something went wrong" not in text_of(response)
         (after,) = await world.click(message, button, user_id=960_000_000_000_000_031, name="Dee")
         assert is_ephemeral(after) and "busy" not in text_of(after)
-        assert rows(harness.db_path, "SELECT COUNT(*) FROM answers") == [(1,)]
+        assert await harness.query("SELECT COUNT(*) FROM answers") == [(1,)]
     finally:
         if world.client is not None:
             await world.client.close()
@@ -264,7 +332,7 @@ async def test_post_job_during_a_long_lock_is_retried_within_grace(hasty: FaultH
         assert job_times(hasty, "retry:") == {f"retry:{schedule.id}": retry_at}
     await hasty.advance(timedelta(minutes=30))
     assert [(r.posted_at, r.round_date) for r in hasty.platform.posted] == [(retry_at, nine.date())]
-    assert rows(hasty.db_path, "SELECT status FROM rounds") == [("open",)]
+    assert await hasty.query("SELECT status FROM rounds") == [("open",)]
     assert (await hasty.services.schedules.get(CHANNEL)).failing is None
 
 
@@ -273,12 +341,12 @@ class LockingPlatform(RecordingPlatform):
     so the write right after the post (``mark_posted``, or ``discard_round``
     when the post fails) is refused."""
 
-    def __init__(self, db: Path, fail: PostFailed | None = None) -> None:
+    def __init__(self, db: Path | str, fail: PostFailed | None = None) -> None:
         super().__init__()
         self.db = db
         self.fail = fail
         self.locks = AsyncExitStack()
-        self.release: Callable[[], Awaitable[None]] | None = None
+        self.release: Release | None = None
 
     async def post_question(self, round_: Round) -> str | None:
         if self.release is None:
@@ -302,7 +370,7 @@ async def test_a_post_the_locked_database_could_not_record_is_still_revealed(
         await hasty.move_to(nine)
         (posted,) = platform.posted
         # On screen but not recorded: kept (never posted twice), reveal armed.
-        assert rows(hasty.db_path, "SELECT status FROM rounds") == [("posting",)]
+        assert await hasty.query("SELECT status FROM rounds") == [("posting",)]
         assert job_times(hasty, "reveal:") == {f"reveal:{posted.id}": nine + timedelta(minutes=30)}
         assert job_times(hasty, "retry:") == {}
         assert platform.release is not None
@@ -319,7 +387,7 @@ async def test_a_post_the_locked_database_could_not_record_is_still_revealed(
         1,
         f"msg-{posted.id}",
     )
-    assert rows(hasty.db_path, "SELECT status FROM rounds") == [("revealed",)]
+    assert await hasty.query("SELECT status FROM rounds") == [("revealed",)]
 
 
 @pytest.mark.slow
@@ -334,7 +402,7 @@ async def test_a_failed_post_whose_claim_the_locked_database_kept_is_retried(
         nine = hasty.now.replace(hour=9, minute=0)
         await hasty.move_to(nine)
         assert platform.posted == []
-        assert rows(hasty.db_path, "SELECT status FROM rounds") == [("posting",)]
+        assert await hasty.query("SELECT status FROM rounds") == [("posting",)]
         assert job_times(hasty, "retry:") == {f"retry:{schedule.id}": nine + RETRY_POST}
         assert platform.release is not None
         await platform.release()
@@ -344,4 +412,4 @@ async def test_a_failed_post_whose_claim_the_locked_database_kept_is_retried(
     assert [(r.posted_at, r.round_date) for r in platform.posted] == [
         (nine + RETRY_POST, nine.date())
     ]
-    assert rows(hasty.db_path, "SELECT status FROM rounds") == [("open",)]
+    assert await hasty.query("SELECT status FROM rounds") == [("open",)]

@@ -1,10 +1,13 @@
-"""kill -9 between two steps of a reveal, then a restart on the same file.
+"""kill -9 between two steps of a reveal, then a restart on the same store.
 
 A reveal scores a round in many short transactions. The driver stops after a
 chosen step (the close alone, or a few steps in) and is SIGKILLed there; the
-file must then hold a round closed to answers with some answers scored and the
+store must then hold a round closed to answers with some answers scored and the
 rest not, and the next start must finish the reveal: every answer scored once,
 every total and streak counted once, one reveal message.
+
+On PostgreSQL "the next start" is whichever process owns the channel once the
+dead one's lease has run out; until then the round already refuses answers.
 """
 
 from __future__ import annotations
@@ -18,14 +21,21 @@ import pytest
 import time_machine
 
 from bot.core.models import AnswerOutcome, RoundStatus, UserRef
-from tests.faults.support import FaultHarness, read_line, spawn, sqlite
+from tests.faults.support import (
+    FaultHarness,
+    assert_intact,
+    outlast_the_dead,
+    peek,
+    read_line,
+    spawn,
+)
 from tests.helpers import MONDAY_8AM
 
 USERS = 300
 STEP = 25
 
 
-async def reveal_and_kill(db: Path, after_steps: int) -> int:
+async def reveal_and_kill(db: Path | str, after_steps: int) -> int:
     """Run the driver, SIGKILL it once ``after_steps`` reveal writes have
     committed; returns the round."""
     child = spawn(
@@ -63,43 +73,39 @@ async def reveal_and_kill(db: Path, after_steps: int) -> int:
     return round_id
 
 
-def scored(db: Path, round_id: int) -> tuple[int, int, int | None, str]:
+async def scored(db: Path | str, round_id: int) -> tuple[int, int, int | None, str]:
     """(answers scored, answers in all, the progress marker, the status)."""
-    with sqlite(db) as conn:
-        done, total = conn.execute(
-            "SELECT COUNT(points), COUNT(*) FROM answers WHERE round_id = ?", (round_id,)
-        ).fetchone()
-        marker, status = conn.execute(
-            "SELECT scored_upto, status FROM rounds WHERE id = ?", (round_id,)
-        ).fetchone()
+    ((done, total),) = await peek(
+        db, "SELECT COUNT(points), COUNT(*) FROM answers WHERE round_id = ?", round_id
+    )
+    ((marker, status),) = await peek(
+        db, "SELECT scored_upto, status FROM rounds WHERE id = ?", round_id
+    )
     return int(done), int(total), marker, str(status)
 
 
-def counted_once(db: Path, round_id: int) -> None:
+async def counted_once(db: Path | str, round_id: int) -> None:
     """Every board total and streak equals what the answers alone say."""
-    with sqlite(db) as conn:
-        assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
-        answers = dict(
-            conn.execute(
-                "SELECT user_id, points FROM answers WHERE round_id = ?", (round_id,)
-            ).fetchall()
-        )
-        assert len(answers) == USERS and None not in answers.values()
-        boards = conn.execute(
-            "SELECT channel_id, period, user_id, points, answered FROM scores"
-        ).fetchall()
-        streaks = conn.execute("SELECT user_id, answered, correct FROM streaks").fetchall()
-        levels = conn.execute(
-            "SELECT channel_id, period, points, users FROM score_levels WHERE users != 0"
-        ).fetchall()
-        regrouped = conn.execute(
-            "SELECT channel_id, period, points, COUNT(*) FROM scores "
-            "GROUP BY channel_id, period, points"
-        ).fetchall()
-        graded = conn.execute(
-            "SELECT COUNT(*), COUNT(DISTINCT user_id), MAX(c.reps) FROM review_log "
-            "JOIN cards c USING (user_id, question_id)"
-        ).fetchone()
+    await assert_intact(db)
+    answers = dict(
+        await peek(db, "SELECT user_id, points FROM answers WHERE round_id = ?", round_id)
+    )
+    assert len(answers) == USERS and None not in answers.values()
+    boards = await peek(db, "SELECT channel_id, period, user_id, points, answered FROM scores")
+    streaks = await peek(db, "SELECT user_id, answered, correct FROM streaks")
+    levels = await peek(
+        db, "SELECT channel_id, period, points, users FROM score_levels WHERE users != 0"
+    )
+    regrouped = await peek(
+        db,
+        "SELECT channel_id, period, points, COUNT(*) FROM scores "
+        "GROUP BY channel_id, period, points",
+    )
+    (graded,) = await peek(
+        db,
+        "SELECT COUNT(*), COUNT(DISTINCT user_id), MAX(c.reps) FROM review_log "
+        "JOIN cards c USING (user_id, question_id)",
+    )
     # Week, month and all time, for the channel and for the space: six rows each.
     assert len(boards) == 6 * USERS
     for _, _, user_id, points, answered in boards:
@@ -115,14 +121,14 @@ def counted_once(db: Path, round_id: int) -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize("after_steps", [1, 4])
 async def test_kill9_between_reveal_steps_is_finished_once_by_the_next_start(
-    tmp_path: Path, traveller: time_machine.Traveller, after_steps: int
+    store_target: Path | str, traveller: time_machine.Traveller, after_steps: int
 ) -> None:
-    db = tmp_path / "bot.sqlite3"
+    db = store_target
     round_id = await reveal_and_kill(db, after_steps)
 
     # As the dead process left it: closed, partly scored (the first write only
     # closes the round; each later one scores a step of answers).
-    done, total, marker, status = scored(db, round_id)
+    done, total, marker, status = await scored(db, round_id)
     assert (total, status) == (USERS, RoundStatus.OPEN.value)
     assert marker is not None
     assert done == STEP * (after_steps - 1)
@@ -131,17 +137,20 @@ async def test_kill9_between_reveal_steps_is_finished_once_by_the_next_start(
     bot.before_start.append(lambda runtime: _answer_refused(runtime, round_id))
     await bot.start()
     try:
+        # On PostgreSQL the dead process may own the channel until its lease
+        # runs out; the first renewal after that adopts the round.
+        await outlast_the_dead(bot)
         # The round's reveal time is an hour away, yet the begun reveal was
         # finished at start-up: no answer can slip in after part of it.
         assert [s.round.id for s in bot.platform.reveals] == [round_id]
         summary = bot.platform.reveals[0]
         assert (summary.total, summary.correct) == (USERS, USERS // 3)
-        assert scored(db, round_id)[::3] == (USERS, RoundStatus.REVEALED.value)
-        counted_once(db, round_id)
+        assert (await scored(db, round_id))[::3] == (USERS, RoundStatus.REVEALED.value)
+        await counted_once(db, round_id)
         assert await bot.services.rounds.reveal(round_id) is None
         await bot.restart()
         assert len(bot.platform.reveals) == 1
-        counted_once(db, round_id)
+        await counted_once(db, round_id)
     finally:
         await bot.stop()
 

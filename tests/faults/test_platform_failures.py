@@ -61,8 +61,10 @@ class PerChannelPlatform(RecordingPlatform):
 
 
 @pytest.fixture
-async def bot(tmp_path: Path, traveller: time_machine.Traveller) -> AsyncIterator[FaultHarness]:
-    harness = FaultHarness(tmp_path / "bot.sqlite3", traveller, retry_post_after=RETRY_AFTER)
+async def bot(
+    store_target: Path | str, traveller: time_machine.Traveller
+) -> AsyncIterator[FaultHarness]:
+    harness = FaultHarness(store_target, traveller, retry_post_after=RETRY_AFTER)
     harness.platform = PerChannelPlatform()
     await harness.start()
     yield harness
@@ -142,11 +144,11 @@ async def test_discord_http_errors_map_to_the_right_kind_of_post_failure(
 
 
 async def test_a_429_from_discord_is_retried_not_marked_broken(
-    tmp_path: Path, traveller: time_machine.Traveller
+    store_target: Path | str, traveller: time_machine.Traveller
 ) -> None:
     """End to end through the real client with only REST faked: a rate-limited
     post leaves a retry job and succeeds on the retry."""
-    harness = FaultHarness(tmp_path / "bot.sqlite3", traveller, retry_post_after=RETRY_AFTER)
+    harness = FaultHarness(store_target, traveller, retry_post_after=RETRY_AFTER)
     world = DiscordWorld(harness)
     await harness.start()
     here = channel_ref(GUILD_ID, CHANNEL_ID)
