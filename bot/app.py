@@ -304,6 +304,7 @@ async def build_runtime(
             host=socket.gethostname(),
             pid=os.getpid(),
             running=platforms,
+            process_alive=_process_alive,
         )
         owned.owns = leases.owns
         services.recaps.owns = lambda schedule: leases.owns_channel(schedule.channel)
@@ -318,6 +319,17 @@ async def build_runtime(
     return Runtime(
         db, store, scheduler, jobs, services, platforms, telemetry, coordinator=coordinator
     )
+
+
+def _process_alive(pid: int) -> bool:
+    """Does a process with this id exist on this machine (signal 0 checks)?"""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by someone else
+        return True
+    return True
 
 
 def schedule_backups(scheduler: AsyncIOScheduler, settings: Settings) -> None:

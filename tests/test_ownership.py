@@ -159,15 +159,30 @@ class Cluster:
         self.traveller = traveller
         self.members: dict[str, Harness] = {}
         self.dead: dict[str, Harness] = {}
+        self.started = 0
 
-    async def add(self, name: str) -> Harness:
+    def running_pids(self) -> set[int]:
+        return {
+            m.runtime.coordinator.pid
+            for m in self.members.values()
+            if m.runtime is not None and m.runtime.coordinator is not None
+        }
+
+    async def add(self, name: str, *, pid: int | None = None) -> Harness:
+        """Start a process; each gets a pid of its own unless ``pid`` says
+        which (a restart of a crashed one on the same host)."""
         member = Harness(self.url, self.traveller)
         member.platform = HangingPlatform()
+        self.started += 1
+        fake_pid = pid if pid is not None else 10_000 + self.started
 
         async def named(runtime: Runtime) -> None:
             assert runtime.coordinator is not None
             runtime.coordinator.name = name
             runtime.coordinator.lease = LEASE
+            runtime.coordinator.pid = fake_pid
+            # All of them are this test's one real process: only the pids tell apart.
+            runtime.coordinator.process_alive = lambda pid: pid in self.running_pids()
             runtime.renew = False  # ticks are driven by the test
 
         member.before_start.append(named)
@@ -467,3 +482,21 @@ async def test_a_round_revealed_elsewhere_is_forgotten_here(cluster: Cluster) ->
     await first.services.rounds.reveal(round_.id)
     await cluster.tick()
     assert second.services.rounds.open_count() == 0
+
+
+async def test_a_restart_after_a_crash_does_not_wait_for_its_old_lease(cluster: Cluster) -> None:
+    first = await cluster.add("w0")
+    await _schedules(first, SCHEDULES)
+    await cluster.add("w1")
+    await cluster.tick()
+    await cluster.tick()
+    old_pid = cluster.coordinator("w1").pid
+    await cluster.kill("w1")
+    # Restarted at once on the same host, reusing the pid (a container's pid 1).
+    await cluster.add("w1-again", pid=old_pid)
+    await cluster.tick()
+    await cluster.tick()
+    armed = cluster.armed("post:")
+    assert len(armed) == SCHEDULES and set(armed.values()) == {1}
+    names = [w.name for w in await first.runtime.store.list_workers()]  # type: ignore[union-attr]
+    assert names == ["w0", "w1-again"]

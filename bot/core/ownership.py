@@ -205,6 +205,10 @@ class Coordinator:
     running: Mapping[str, object] = field(default_factory=dict)
     """The chat platforms this process runs, by name (the runtime's registry,
     read at every renewal)."""
+    process_alive: Callable[[int], bool] = lambda pid: True
+    """Is a process id on this host running? Lets a restarted bot clear the
+    lease its crashed predecessor left on the same host at once, instead of
+    waiting a lease for it to expire."""
     live: dict[str, frozenset[str]] = field(default_factory=dict)
     """The live processes at the last renewal, this one included, with the
     platforms each runs."""
@@ -242,6 +246,8 @@ class Coordinator:
                 return await self._reconcile(Reconciled(live=[]))
             log.warning("could not renew this process's lease; trying again", exc_info=True)
             return Reconciled(live=sorted(self.live))
+        if self.expires_at is None:  # this process's first renewal
+            workers = await self._clear_predecessors(workers)
         self.expires_at = now + self.lease
         live = {w.name: w.platforms for w in workers if w.live(now)}
         live[self.name] = self.platforms  # renewed just now, whatever the clocks say
@@ -255,6 +261,20 @@ class Coordinator:
             except Exception:  # only the status display is behind; the next renewal fixes it
                 log.warning("could not update this process's owned counts", exc_info=True)
         return result
+
+    async def _clear_predecessors(self, workers: list[Worker]) -> list[Worker]:
+        """End the leases of earlier runs on this host whose process is gone
+        (or whose pid is this process's own: a container restarted with pid 1).
+        A crash followed by a restart then hands nothing over for a lease."""
+        kept = []
+        for w in workers:
+            gone = w.pid == self.pid or not self.process_alive(w.pid)
+            if w.name != self.name and w.host == self.host and gone:
+                log.info("clearing the lease of %s, an earlier run on this host", w.name)
+                await self.store.end_lease(w.name)
+            else:
+                kept.append(w)
+        return kept
 
     def worker(self, now: datetime) -> Worker:
         return Worker(
