@@ -500,3 +500,29 @@ async def test_a_restart_after_a_crash_does_not_wait_for_its_old_lease(cluster: 
     assert len(armed) == SCHEDULES and set(armed.values()) == {1}
     names = [w.name for w in await first.runtime.store.list_workers()]  # type: ignore[union-attr]
     assert names == ["w0", "w1-again"]
+
+
+async def test_a_process_cut_off_from_the_database_stands_down(cluster: Cluster) -> None:
+    first = await cluster.add("w0")
+    await _schedules(first, SCHEDULES)
+    await cluster.add("w1")
+    await cluster.tick()
+    await cluster.tick()
+    cut_off = cluster.coordinator("w1")
+    assert cut_off.jobs.owned().schedules > 0
+
+    async def unreachable(*args: Any, **kwargs: Any) -> Any:
+        raise ConnectionError("the database is gone")
+
+    cut_off.store.renew_lease = unreachable  # type: ignore[method-assign]
+    await cut_off.tick()  # one missed renewal: it keeps its work
+    assert cut_off.jobs.owned().schedules > 0
+    await cluster.move_to(cluster.now + LEASE)
+    result = await cut_off.tick()
+    assert cut_off.jobs.owned() == Owned() and result.dropped_schedules > 0
+    assert cluster.armed("post:") == Counter(
+        {f"post:{i}": 1 for i in cluster.coordinator("w0").jobs.schedules}
+    )
+    await cluster.coordinator("w0").tick()  # the survivor now holds it all
+    armed = cluster.armed("post:")
+    assert len(armed) == SCHEDULES and set(armed.values()) == {1}

@@ -243,7 +243,7 @@ class Coordinator:
                 # Others have taken over by now: arming on would only race them.
                 log.error("could not renew this process's lease and it expired; standing down")
                 self.live = {}
-                return await self._reconcile(Reconciled(live=[]))
+                return self._stand_down()
             log.warning("could not renew this process's lease; trying again", exc_info=True)
             return Reconciled(live=sorted(self.live))
         if self.expires_at is None:  # this process's first renewal
@@ -260,6 +260,21 @@ class Coordinator:
                 await self.store.report_owned(self.name, self.jobs.owned())
             except Exception:  # only the status display is behind; the next renewal fixes it
                 log.warning("could not update this process's owned counts", exc_info=True)
+        return result
+
+    def _stand_down(self) -> Reconciled:
+        """Disarm everything without asking the database (it is not answering).
+        The next renewal that works adopts this process's share again."""
+        result = Reconciled(live=[])
+        for schedule_id in list(self.jobs.schedules):
+            self.jobs.remove_daily(schedule_id)
+            result.dropped_schedules += 1
+        for round_id in list(self.jobs.rounds):
+            self.jobs.remove_reveal(round_id)
+            result.dropped_rounds += 1
+        for user_id in list(self.jobs.reminders):
+            self.jobs.remove_reminder(user_id)
+            result.dropped_reminders += 1
         return result
 
     async def _clear_predecessors(self, workers: list[Worker]) -> list[Worker]:
