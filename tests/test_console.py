@@ -351,3 +351,24 @@ async def test_random_input_never_breaks_the_console(
     out = screen.take()
     assert keep_going
     assert "something went wrong" not in out and "Traceback" not in out
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "/streak a\x00b",
+        "/group create study\x00group",
+        "/group join \x00",
+        "/report eval-one broken\x00reason",
+        "/as x\x00y",
+        "/topics \x00",
+    ],
+)
+async def test_a_nul_character_is_refused_or_stored_never_a_crash(
+    console: tuple[Console, Screen], line: str
+) -> None:
+    """PostgreSQL's text cannot hold NUL (SQLite's can): it must not fail a command."""
+    con, screen = console
+    assert await con.handle(line)
+    out = screen.take()
+    assert out and "something went wrong" not in out and "Traceback" not in out

@@ -166,6 +166,19 @@ class _Pending(Generic[T]):
         return None
 
 
+def storable(parameters: Iterable[Any]) -> tuple[Any, ...]:
+    """The parameters with NUL characters in text replaced by U+FFFD.
+
+    PostgreSQL's text cannot hold NUL, where SQLite's can, so a name or a
+    reason typed with one (a paste, a fuzzer) would fail the whole statement;
+    the replacement character keeps the rest of the text and says something
+    was there."""
+    return tuple(
+        value.replace("\x00", "\ufffd") if isinstance(value, str) and "\x00" in value else value
+        for value in parameters
+    )
+
+
 class PgConnection:
     """One asyncpg connection (or, for the reader, the pool) with aiosqlite's
     ``execute`` / ``executemany`` / ``execute_fetchall``."""
@@ -174,15 +187,15 @@ class PgConnection:
         self._target = target
 
     def execute(self, sql: str, parameters: Iterable[Any] | None = None) -> _Pending[PgCursor]:
-        return _Pending(lambda: self._execute(sql, tuple(parameters or ())))
+        return _Pending(lambda: self._execute(sql, storable(parameters or ())))
 
     def executemany(self, sql: str, parameters: Iterable[Iterable[Any]]) -> _Pending[PgCursor]:
-        return _Pending(lambda: self._executemany(sql, [tuple(p) for p in parameters]))
+        return _Pending(lambda: self._executemany(sql, [storable(p) for p in parameters]))
 
     def execute_fetchall(
         self, sql: str, parameters: Iterable[Any] | None = None
     ) -> _Pending[list[Row]]:
-        return _Pending(lambda: self._fetchall(sql, tuple(parameters or ())))
+        return _Pending(lambda: self._fetchall(sql, storable(parameters or ())))
 
     async def _execute(self, sql: str, args: tuple[Any, ...]) -> PgCursor:
         text = numbered(sql)
