@@ -22,9 +22,9 @@ Both are also given as a ratio to the lease, the baseline that does not
 depend on the chosen lease or this machine. The instant of completion is the
 timestamp the last adopting survivor logged (the same clock as the parent's:
 one machine), not when the parent read it. ``takeover_db_status_s`` is when
-``workers`` (what ``studybot db status`` shows) first agreed: a process writes
-its counts at a renewal *before* that renewal's adoptions, so the table lags
-the arming by one renewal.
+``workers`` (what ``studybot db status`` shows) first agreed: a renewal that
+adopted work writes its new counts right after, so this trails the arming by
+one write and the parent's polling.
 
 Each stopped process is replaced by a new one before the next trial, so every
 trial starts from the same number of processes. Schedules are due hours from
@@ -401,7 +401,7 @@ def measure(quick: bool) -> list[Figure]:
             "takeover_db_status_s",
             statistics.median(t.table_seconds for t in kills),
             "s",
-            note="when `workers` shows it: one renewal after the arming",
+            note="when `db status` (the workers table) shows it",
         ),
         Figure("clean_handover_s", median_term, "s", note=f"SIGTERM, median of {len(handed)}"),
         Figure("clean_handover_s_max", max(handed), "s"),
