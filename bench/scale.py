@@ -52,8 +52,8 @@ import tempfile
 import time
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator
+from contextlib import AbstractContextManager, asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -131,22 +131,8 @@ class Burst:
 # ---- the PostgreSQL server ---------------------------------------------
 
 
-@contextmanager
-def postgres_server() -> Iterator[str]:
-    """The URL of a database on the server the tests use, next to which this
-    bench creates (and drops) its own databases."""
-    configured = os.environ.get(pg.URL_VARIABLE)
-    if configured:
-        yield configured
-        return
-    binaries = pg.find_server()
-    if binaries is None:
-        raise SystemExit(
-            "bench/scale.py needs PostgreSQL: install Debian's postgresql package "
-            f"(server binaries) or set {pg.URL_VARIABLE}"
-        )
-    with pg.throwaway_cluster(binaries) as url:
-        yield url
+def postgres_server() -> AbstractContextManager[str]:
+    return pg.server_for("bench/scale.py")
 
 
 def _new_name() -> str:

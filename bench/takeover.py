@@ -45,8 +45,8 @@ import statistics
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from datetime import time as time_of_day
@@ -354,21 +354,8 @@ async def _stop_all(workers: list[Worker]) -> None:
                 await worker.reader
 
 
-@contextmanager
-def postgres_server() -> Iterator[str]:
-    """The server the tests use: STUDYBOT_TEST_POSTGRES_URL's, or a throwaway one."""
-    configured = os.environ.get(pg.URL_VARIABLE)
-    if configured:
-        yield configured
-        return
-    binaries = pg.find_server()
-    if binaries is None:
-        raise SystemExit(
-            "bench/takeover.py needs PostgreSQL: install Debian's postgresql package "
-            f"(server binaries) or set {pg.URL_VARIABLE}"
-        )
-    with pg.throwaway_cluster(binaries) as url:
-        yield url
+def postgres_server() -> AbstractContextManager[str]:
+    return pg.server_for("bench/takeover.py")
 
 
 def measure(quick: bool) -> list[Figure]:

@@ -373,3 +373,21 @@ async def drop(server_url: str, url: str) -> None:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
         await admin.close()
+
+
+@contextmanager
+def server_for(purpose: str) -> Iterator[str]:
+    """For a benchmark: the server of ``STUDYBOT_TEST_POSTGRES_URL``, or a
+    throwaway one; exits naming ``purpose`` and what to install when neither."""
+    configured = os.environ.get(URL_VARIABLE)
+    if configured:
+        yield configured
+        return
+    binaries = find_server()
+    if binaries is None:
+        raise SystemExit(
+            f"{purpose} needs PostgreSQL: install Debian's postgresql package "
+            f"(server binaries) or set {URL_VARIABLE}"
+        )
+    with throwaway_cluster(binaries) as url:
+        yield url
