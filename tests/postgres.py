@@ -356,11 +356,7 @@ async def create_copy(server_url: str) -> str:
     is several times faster than running the migrations again."""
     name = f"studybot_t_{uuid.uuid4().hex[:16]}"
     assert _NAME.match(name)
-    admin = await asyncpg.connect(server_url)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{TEMPLATE}"')
-    finally:
-        await admin.close()
+    await _as_admin(server_url, f'CREATE DATABASE "{name}" TEMPLATE "{TEMPLATE}"')
     return with_database(server_url, name)
 
 
@@ -368,9 +364,15 @@ async def drop(server_url: str, url: str) -> None:
     """Drop the database at ``url``, with any connection a test left open."""
     name = urlsplit(url).path.lstrip("/")
     assert _NAME.match(name)
+    await _as_admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+async def _as_admin(server_url: str, statement: str) -> None:
+    """One statement on its own connection (CREATE/DROP DATABASE cannot run
+    inside a transaction or on the database they name)."""
     admin = await asyncpg.connect(server_url)
     try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.execute(statement)
     finally:
         await admin.close()
 
